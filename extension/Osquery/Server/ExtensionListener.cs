@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using OsqueryBpf.Osquery.Thrift;
+using OsqueryBpf.Osquery.Transport;
+using Thrift;
+using Thrift.Protocol;
+using Thrift.Transport;
+
+namespace OsqueryBpf.Osquery.Server;
+
+/// <summary>
+/// Serves the Extension service on one socket path with a task per connection, so a slow generate never
+/// delays a ping (osqueryd opens a new connection per ping and per call). A bad connection is closed and
+/// counted; it never stops the listener.
+/// </summary>
+internal sealed class ExtensionListener : IAsyncDisposable
+{
+    private readonly UnixSocketServerTransport _transport;
+    private readonly Extension.AsyncProcessor _processor;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _acceptStop = new(); // stops accepting new connections
+    private readonly CancellationTokenSource _stopping = new(); // cancels requests still open after the drain
+    private readonly Lock _gate = new();
+    private readonly HashSet<Task> _connections = [];
+    private Task? _acceptLoop;
+    private long _connectionsAccepted;
+    private long _connectionsFailed;
+
+    public ExtensionListener(string path, Extension.IAsync handler, TConfiguration configuration, TimeSpan readTimeout, ILogger logger)
+    {
+        _transport = new UnixSocketServerTransport(path, configuration, readTimeout);
+        _processor = new Extension.AsyncProcessor(handler, new ForwardingLogger<Extension.AsyncProcessor>(logger));
+        _logger = logger;
+    }
+
+    public string Path => _transport.Path;
+
+    /// <summary>Connections accepted so far.</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
+
+    /// <summary>Connections closed because of bad input, a timeout or a transport error.</summary>
+    public long ConnectionsFailed => Interlocked.Read(ref _connectionsFailed);
+
+    /// <summary>Binds the socket (replacing a stale file) and starts accepting.</summary>
+    public void Start()
+    {
+        _transport.Listen();
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        var token = _acceptStop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            TTransport client;
+            try
+            {
+                client = await _transport.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TTransportException e)
+            {
+                _logger.LogWarning("Accepting a connection on {Path} failed: {Message}", Path, e.Message);
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+            Interlocked.Increment(ref _connectionsAccepted);
+            var task = Task.Run(() => ServeConnectionAsync(client, _stopping.Token), CancellationToken.None);
+            lock (_gate)
+                _connections.Add(task);
+            _ = task.ContinueWith(t => { lock (_gate) _connections.Remove(t); }, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeConnectionAsync(TTransport client, CancellationToken token)
+    {
+        using var buffered = new TBufferedTransport(client, ThriftSettings.BufferSize);
+        var protocol = new TBinaryProtocol(buffered); // strict write, lax read, like osqueryd
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                // Each message may use the full size limit; the count is per message, not per connection.
+                buffered.ResetMessageSizeAndConsumedBytes(-1);
+                if (!await _processor.ProcessAsync(protocol, protocol, token).ConfigureAwait(false))
+                    return;
+            }
+        }
+        catch (TTransportException e) when (e.Type == TTransportException.ExceptionType.EndOfFile && e.Message != "MaxMessageSize reached")
+        {
+            // The peer closed the connection between messages: the normal end of an osqueryd call.
+        }
+        catch (Exception) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref _connectionsFailed);
+            _logger.LogDebug("Closed a connection on {Path}: {Kind}: {Message}", Path, e.GetType().Name, e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _acceptStop.CancelAsync().ConfigureAwait(false);
+        _transport.Close(); // also removes the socket file
+        if (_acceptLoop is not null)
+            await _acceptLoop.ConfigureAwait(false);
+        Task[] open;
+        lock (_gate)
+            open = [.. _connections];
+        // Let requests in flight finish (the reply to shutdown() in particular), then cancel what is left:
+        // idle connections waiting for another request and generate calls that outlast the grace period.
+        await Task.WhenAny(Task.WhenAll(open), Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(open), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        _acceptStop.Dispose();
+        _stopping.Dispose();
+    }
+}
