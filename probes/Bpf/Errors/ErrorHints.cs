@@ -1,0 +1,45 @@
+using OsqueryBpf.Bpf.Interop;
+
+namespace OsqueryBpf.Bpf.Errors;
+
+/// <summary>Turns an errno (plus what we know of the host) into advice a person can act on.</summary>
+internal static class ErrorHints
+{
+    private const string LockdownPath = "/sys/kernel/security/lockdown";
+
+    /// <summary>A sentence or two of advice for <paramref name="errno"/>, or null when there is nothing useful to add.</summary>
+    public static string? For(Errno errno) => errno switch
+    {
+        Errno.EPERM or Errno.EACCES => PrivilegeHint(),
+        Errno.ENOSYS => "The kernel was built without the bpf() system call (CONFIG_BPF_SYSCALL).",
+        Errno.E2BIG => "The kernel does not know a field this loader set, which usually means it is too old for the requested feature.",
+        _ => null,
+    };
+
+    /// <summary>Advice for EPERM/EACCES: privileges first, then lockdown when it is the likely cause.</summary>
+    public static string PrivilegeHint()
+    {
+        var hint = "Loading eBPF programs needs root, or CAP_BPF with CAP_PERFMON (CAP_NET_ADMIN for socket filters).";
+        var lockdown = ReadLockdownMode();
+        if (lockdown == "confidentiality")
+            hint += " Kernel lockdown is in 'confidentiality' mode, which forbids BPF programs from reading kernel memory; boot with lockdown=integrity or none.";
+        return hint;
+    }
+
+    /// <summary>The active lockdown mode ("none", "integrity", "confidentiality"), or null when lockdown is not available.</summary>
+    public static string? ReadLockdownMode()
+    {
+        try
+        {
+            // The file lists every mode and brackets the active one: "none [integrity] confidentiality".
+            var text = File.ReadAllText(LockdownPath);
+            var start = text.IndexOf('[');
+            var end = text.IndexOf(']', start + 1);
+            return start >= 0 && end > start ? text[(start + 1)..end] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

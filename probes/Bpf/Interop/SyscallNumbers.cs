@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+
+namespace OsqueryBpf.Bpf.Interop;
+
+/// <summary>
+/// System call numbers that libc does not wrap (there is no bpf() or perf_event_open() in glibc).
+/// They differ per architecture: arch/x86/entry/syscalls/syscall_64.tbl and include/uapi/asm-generic/unistd.h.
+/// </summary>
+internal static class SyscallNumbers
+{
+    public static readonly int Bpf;
+    public static readonly int PerfEventOpen;
+
+    static SyscallNumbers()
+    {
+        (Bpf, PerfEventOpen) = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => (321, 298),
+            Architecture.Arm64 => (280, 241),
+            // Checked here, once, rather than failing with an unrelated syscall's ENOSYS later.
+            var other => throw new PlatformNotSupportedException(
+                $"The eBPF loader supports x86_64 and arm64 Linux only, not {other}."),
+        };
+    }
+}
