@@ -1,0 +1,187 @@
+using System.Net.Sockets;
+using OsqueryBpf.OsquerydDouble.Codec;
+
+namespace OsqueryBpf.OsquerydDouble;
+
+/// <summary>
+/// Calls an extension the way osqueryd does (osquery-protocol.md 1.4 and 2.6): a new UNIX socket connection
+/// per request, seqid 0, strict-write binary protocol written in one buffered flush, and before each
+/// call a ping on its own connection (extensionPathActive). Replies are decoded by the double's own codec.
+/// </summary>
+public sealed class ExtensionCaller
+{
+    public ExtensionCaller(string socketPath) => SocketPath = socketPath;
+
+    /// <summary>The extension socket, &lt;manager&gt;.&lt;uuid&gt;.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>Receive timeout per request (osqueryd uses 300 s; tests want less).</summary>
+    public TimeSpan ReceiveTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether to ping on a separate connection before every call, as osqueryd does.</summary>
+    public bool PingBeforeCall { get; init; } = true;
+
+    /// <summary>ping() on a new connection.</summary>
+    public ExtensionStatusValue Ping()
+    {
+        var w = new ThriftWriter();
+        w.MessageBegin("ping", MessageType.Call, 0);
+        w.FieldStop();
+        var result = Exchange(w, "ping");
+        return Decode.Status(Decode.Expect<ThriftStruct>(result[0], "ping result"));
+    }
+
+    /// <summary>call(registry, item, request) on a new connection, after a ping on another one.</summary>
+    public CallReply Call(string registry, string item, IReadOnlyDictionary<string, string> request)
+    {
+        if (PingBeforeCall)
+        {
+            var pong = Ping();
+            if (pong.Code == 1)
+                throw new IOException($"Extension socket not available: {SocketPath}");
+        }
+        var w = new ThriftWriter();
+        w.MessageBegin("call", MessageType.Call, 0);
+        w.FieldBegin(TType.String, 1); w.String(registry);
+        w.FieldBegin(TType.String, 2); w.String(item);
+        w.FieldBegin(TType.Map, 3); w.StringMap(request);
+        w.FieldStop();
+        var result = Exchange(w, "call");
+        var response = Decode.Expect<ThriftStruct>(result[0], "ExtensionResponse");
+        return new CallReply(Decode.Status(Decode.Expect<ThriftStruct>(response[1], "ExtensionStatus")), Decode.Rows(response[2]));
+    }
+
+    /// <summary>{"action":"generate","context":json}; context omitted when null.</summary>
+    public CallReply Generate(string table, string? contextJson)
+    {
+        var request = new Dictionary<string, string> { ["action"] = "generate" };
+        if (contextJson is not null)
+            request["context"] = contextJson;
+        return Call("table", table, request);
+    }
+
+    /// <summary>{"action":"columns"}.</summary>
+    public CallReply Columns(string table) => Call("table", table, new Dictionary<string, string> { ["action"] = "columns" });
+
+    /// <summary>shutdown(): waits for the empty reply.</summary>
+    public void Shutdown()
+    {
+        var w = new ThriftWriter();
+        w.MessageBegin("shutdown", MessageType.Call, 0);
+        w.FieldStop();
+        Exchange(w, "shutdown");
+    }
+
+    /// <summary>
+    /// Sends raw bytes on a new connection and returns what came back before the extension closed the
+    /// connection or <paramref name="wait"/> passed. Used to feed bad input.
+    /// </summary>
+    public byte[] SendRaw(ReadOnlySpan<byte> bytes, TimeSpan wait, bool closeSendSide = false)
+    {
+        using var socket = Connect();
+        socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
+        socket.Send(bytes);
+        if (closeSendSide)
+            socket.Shutdown(SocketShutdown.Send);
+        var received = new MemoryStream();
+        var buffer = new byte[65536];
+        try
+        {
+            while (true)
+            {
+                var n = socket.Receive(buffer);
+                if (n == 0)
+                    break;
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionReset)
+        {
+        }
+        return received.ToArray();
+    }
+
+    /// <summary>Sends a request on a new connection and returns the result struct of a REPLY.</summary>
+    private ThriftStruct Exchange(ThriftWriter request, string method)
+    {
+        using var socket = Connect();
+        return ExchangeOn(socket, request, method);
+    }
+
+    internal ThriftStruct ExchangeOn(Socket socket, ThriftWriter request, string method)
+    {
+        var bytes = request.Written;
+        socket.Send(bytes.AsSpan()); // one write: the buffered transport flushes once per message
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var buffered = new BufferedStream(stream, 65536);
+        var reader = new ThriftReader(buffered);
+        var header = reader.ReadMessageBeginOrEnd()
+            ?? throw new IOException($"The extension closed the connection without answering {method}.");
+        if (header.Type == MessageType.Exception)
+        {
+            var ex = reader.ReadStruct();
+            throw new ThriftApplicationError(ex.GetI32(2) ?? 0, ex.GetString(1) ?? "");
+        }
+        if (header.Type != MessageType.Reply)
+            throw new ThriftProtocolError($"Expected a REPLY to {method}, got {header.Type}.");
+        if (header.Name != method)
+            throw new ThriftProtocolError($"Expected a reply named {method}, got {header.Name}.");
+        LastReplyWasStrict = header.Strict;
+        LastReplySeqId = header.SeqId;
+        return reader.ReadStruct();
+    }
+
+    /// <summary>Whether the last reply had a strict (versioned) header, as osqueryd's strict-write peers send.</summary>
+    public bool LastReplyWasStrict { get; private set; }
+
+    /// <summary>The seqid of the last reply.</summary>
+    public int LastReplySeqId { get; private set; }
+
+    internal Socket Connect()
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
+            socket.ReceiveTimeout = (int)ReceiveTimeout.TotalMilliseconds;
+            socket.SendTimeout = (int)ReceiveTimeout.TotalMilliseconds;
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens one long-lived connection for repeated pings (benchmarks; osqueryd never does this).</summary>
+    public PersistentConnection OpenPersistent() => new(this, Connect());
+}
+
+/// <summary>A TApplicationException reply.</summary>
+public sealed class ThriftApplicationError(int type, string message) : Exception(message)
+{
+    /// <summary>The TApplicationException type (1 = unknown method, 6 = internal error, ...).</summary>
+    public int Type { get; } = type;
+}
+
+/// <summary>One connection reused for many requests.</summary>
+public sealed class PersistentConnection : IDisposable
+{
+    private readonly ExtensionCaller _caller;
+    private readonly Socket _socket;
+    private readonly ThriftWriter _ping = new();
+
+    internal PersistentConnection(ExtensionCaller caller, Socket socket)
+    {
+        _caller = caller;
+        _socket = socket;
+        _ping.MessageBegin("ping", MessageType.Call, 0);
+        _ping.FieldStop();
+    }
+
+    public ExtensionStatusValue Ping() =>
+        Decode.Status(Decode.Expect<ThriftStruct>(_caller.ExchangeOn(_socket, _ping, "ping")[0], "ping result"));
+
+    public void Dispose() => _socket.Dispose();
+}
