@@ -1,0 +1,289 @@
+using Microsoft.Data.Sqlite;
+using OsqueryBpf.Events;
+using OsqueryBpf.Tables.Schema;
+using OsqueryBpf.Tables.Store;
+
+namespace OsqueryBpf.Tables;
+
+public sealed partial class EventStore
+{
+    private const int MaxBindFailureLogs = 10;
+
+    private readonly List<FlushRequest> _waitingFlushes = new();
+    private ProbeStatus[]? _currentProbeStatus;
+    private bool _probeRowsWritten;
+    private DateTimeOffset _nextProbeRefresh;
+    private int _bindFailures;
+
+    /// <summary>
+    /// The single writer: takes up to BatchSize events, writes them in one transaction, runs one step of retention,
+    /// refreshes ebpf_probes when due, answers flushes, and sleeps only when there is nothing to do. It never dies:
+    /// a failed batch is counted as dropped and logged, a damaged database is replaced.
+    /// </summary>
+    private async Task WriterLoopAsync()
+    {
+        var batch = new List<Event>(_options.BatchSize);
+        Task<bool>? eventsReady = null;
+        Task? wakeSignal = null;
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < _options.BatchSize && _events.Reader.TryRead(out var e))
+                batch.Add(e);
+
+            var retentionPending = false;
+            await _connectionGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (batch.Count > 0)
+                    WriteBatch(batch);
+                retentionPending = RunRetentionStep();
+                WriteProbeStatusIfDue();
+            }
+            catch (Exception e)
+            {
+                HandleWriterFailure(e);
+            }
+            finally
+            {
+                _connectionGate.Release();
+            }
+
+            CompleteFlushes(retentionPending);
+            if (batch.Count > 0 || retentionPending)
+                continue;
+            if (_events.Reader.Completion.IsCompleted)
+                break;
+
+            eventsReady = eventsReady is { IsCompleted: false } ? eventsReady : _events.Reader.WaitToReadAsync().AsTask();
+            wakeSignal = wakeSignal is { IsCompleted: false } ? wakeSignal : _wake.WaitAsync();
+            await Task.WhenAny(eventsReady, wakeSignal, Task.Delay(_options.IdleInterval)).ConfigureAwait(false);
+        }
+
+        CompleteFlushes(retentionPending: false);
+        foreach (var request in _waitingFlushes)
+            request.Completion.TrySetResult();
+        while (_flushRequests.TryDequeue(out var late))
+            late.Completion.TrySetResult();
+    }
+
+    private void HandleWriterFailure(Exception failure)
+    {
+        if (failure is SqliteException sqlite && DatabaseFile.IsDamage(sqlite))
+        {
+            try
+            {
+                RecoverFromDamage(sqlite);
+                return;
+            }
+            catch (Exception recovery)
+            {
+                _log($"The event store could not replace its damaged database: {recovery.Message} Events will be counted as dropped until it can.");
+                return;
+            }
+        }
+        _log($"The event store's writer failed: {failure.Message}");
+    }
+
+    private void WriteBatch(List<Event> batch)
+    {
+        Span<int> written = stackalloc int[_tables.Length];
+        using var transaction = _connection.BeginTransaction();
+        try
+        {
+            foreach (var state in _tables)
+                state.Insert!.Transaction = transaction;
+            _saveNextEid!.Transaction = transaction;
+
+            foreach (var e in batch)
+            {
+                var index = TableIndex(e);
+                var state = _tables[index];
+                if (!TryBind(state, e))
+                {
+                    state.CountDropped();
+                    continue;
+                }
+                state.Insert!.ExecuteNonQuery();
+                state.NextEid++;
+                written[index]++;
+            }
+            for (var i = 0; i < _tables.Length; i++)
+            {
+                if (written[i] == 0)
+                    continue;
+                _saveNextEid.Parameters[0].Value = _tables[i].Definition.Name;
+                _saveNextEid.Parameters[1].Value = _tables[i].NextEid;
+                _saveNextEid.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        catch
+        {
+            // The whole batch is lost: count it, so nothing disappears silently. eids handed out stay used.
+            for (var i = 0; i < _tables.Length; i++)
+                written[i] = 0;
+            foreach (var e in batch)
+                _tables[TableIndex(e)].CountDropped();
+            Interlocked.Add(ref _processed, batch.Count);
+            _log($"The event store failed to write a batch of {batch.Count} events; they are counted as dropped.");
+            throw;
+        }
+        for (var i = 0; i < _tables.Length; i++)
+        {
+            if (written[i] == 0)
+                continue;
+            var state = _tables[i];
+            state.CountWritten(written[i]);
+            state.Rows += written[i];
+        }
+        foreach (var e in batch)
+        {
+            var state = _tables[TableIndex(e)];
+            if (state.OldestTime is not { } oldest || e.Time < oldest)
+                state.OldestTime = e.Time;
+        }
+        Interlocked.Add(ref _processed, batch.Count);
+    }
+
+    private static int TableIndex(Event e) => e switch
+    {
+        ProcessEvent => 0,
+        FileEvent => 1,
+        SocketEvent => 2,
+        _ => 3, // DnsEvent: TryAdd refuses every other type
+    };
+
+    /// <summary>Sets the insert's parameters from the event; false (logged, a few times) when the event cannot be
+    /// turned into a row.</summary>
+    private bool TryBind(TableState state, Event e)
+    {
+        var columns = state.Definition.Columns;
+        var parameters = state.InsertParameters;
+        try
+        {
+            for (var i = 0; i < columns.Count; i++)
+            {
+                var column = columns[i];
+                if (i == state.EidOrdinal)
+                    parameters[i].Value = state.NextEid;
+                else if (column.IntegerOf is { } integer)
+                {
+                    var value = integer(e);
+                    parameters[i].Value = column.Nullable && value == ColumnListBuilder<object>.Null ? DBNull.Value : value;
+                }
+                else
+                    parameters[i].Value = column.TextOf!(e);
+            }
+            return true;
+        }
+        catch (Exception failure) when (failure is not SqliteException)
+        {
+            if (Interlocked.Increment(ref _bindFailures) <= MaxBindFailureLogs)
+                _log($"An event for '{state.Definition.Name}' could not be turned into a row and was dropped: {failure.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Deletes at most RetentionChunkRows rows per table that are beyond the row limit or older than the maximum
+    /// age, in one transaction. Returns true when more remains to delete.
+    /// </summary>
+    private bool RunRetentionStep()
+    {
+        var cutoff = _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds() - _options.MaxAgeSeconds;
+        var pending = false;
+        SqliteTransaction? transaction = null;
+        try
+        {
+            foreach (var state in _tables)
+            {
+                var overCount = state.Rows > _options.MaxRowsPerTable;
+                var expired = state.OldestTime is { } oldest && oldest < cutoff;
+                if (!overCount && !expired)
+                    continue;
+                transaction ??= _connection.BeginTransaction();
+                if (overCount)
+                {
+                    var command = state.DeleteOldest!;
+                    command.Transaction = transaction;
+                    command.Parameters[0].Value = Math.Min(state.Rows - _options.MaxRowsPerTable, _options.RetentionChunkRows);
+                    state.Rows -= command.ExecuteNonQuery();
+                }
+                if (expired)
+                {
+                    var command = state.DeleteExpired!;
+                    command.Transaction = transaction;
+                    command.Parameters[0].Value = cutoff;
+                    command.Parameters[1].Value = _options.RetentionChunkRows;
+                    state.Rows -= command.ExecuteNonQuery();
+                }
+                var select = state.SelectOldestTime!;
+                select.Transaction = transaction;
+                var oldestNow = select.ExecuteScalar();
+                state.OldestTime = oldestNow is long value ? value : null;
+                pending |= state.Rows > _options.MaxRowsPerTable || (state.OldestTime is { } o && o < cutoff);
+            }
+            transaction?.Commit();
+        }
+        finally
+        {
+            transaction?.Dispose();
+        }
+        return pending;
+    }
+
+    /// <summary>Writes ebpf_probes when new statuses arrived, and refreshes its rows/oldest_time once per idle
+    /// interval.</summary>
+    private void WriteProbeStatusIfDue()
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        var fresh = Interlocked.Exchange(ref _pendingProbeStatus, null);
+        if (fresh is not null)
+            _currentProbeStatus = fresh;
+        else if (_currentProbeStatus is null || (_probeRowsWritten && now < _nextProbeRefresh))
+            return;
+
+        using var transaction = _connection.BeginTransaction();
+        _deleteProbeRows!.Transaction = transaction;
+        _deleteProbeRows.ExecuteNonQuery();
+        _insertProbeRow!.Transaction = transaction;
+        var columns = EventTables.Probes.Columns;
+        foreach (var status in _currentProbeStatus!)
+        {
+            var state = _tablesByName.GetValueOrDefault(status.Table);
+            var row = new ProbeStatusRow(status, state?.Rows ?? 0, state?.OldestTime);
+            for (var i = 0; i < columns.Count; i++)
+            {
+                var column = columns[i];
+                if (column.IntegerOf is { } integer)
+                {
+                    var value = integer(row);
+                    _probeParameters[i].Value = column.Nullable && value == ColumnListBuilder<object>.Null ? DBNull.Value : value;
+                }
+                else
+                    _probeParameters[i].Value = column.TextOf!(row);
+            }
+            _insertProbeRow.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        _probeRowsWritten = true;
+        _nextProbeRefresh = now + _options.IdleInterval;
+    }
+
+    private void CompleteFlushes(bool retentionPending)
+    {
+        while (_flushRequests.TryDequeue(out var request))
+            _waitingFlushes.Add(request);
+        if (_waitingFlushes.Count == 0 || retentionPending || Volatile.Read(ref _pendingProbeStatus) is not null)
+            return;
+        var processed = Interlocked.Read(ref _processed);
+        _waitingFlushes.RemoveAll(request =>
+        {
+            if (processed < request.Target)
+                return false;
+            request.Completion.TrySetResult();
+            return true;
+        });
+    }
+}

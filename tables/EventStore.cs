@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using OsqueryBpf.Events;
+using OsqueryBpf.Tables.Schema;
+using OsqueryBpf.Tables.Store;
+
+namespace OsqueryBpf.Tables;
+
+/// <summary>
+/// The bounded SQLite ring tables behind the event tables. Producers call <see cref="TryAdd"/> from any thread; a
+/// single writer task batches events into transactions and applies retention between batches; queries read through
+/// separate read-only connections (on disk) or take turns with the writer (in memory).
+/// </summary>
+public sealed partial class EventStore : IAsyncDisposable, IDisposable
+{
+    private readonly StoreOptions _options;
+    private readonly Action<string> _log;
+    private readonly Channel<Event> _events;
+    private readonly TableState[] _tables; // in EventTables.Evented order
+    private readonly Dictionary<string, TableState> _tablesByName;
+    private readonly SemaphoreSlim _connectionGate = new(1, 1); // the writer connection: writer task, and in-memory queries
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ConcurrentQueue<FlushRequest> _flushRequests = new();
+    private readonly string _readerConnectionString;
+    private SqliteConnection _connection;
+    private ProbeStatus[]? _pendingProbeStatus;
+    private long _accepted; // events that entered the channel
+    private long _processed; // events taken from the channel and written or counted as dropped
+    private int _disposed;
+    private readonly Task _writer;
+
+    private EventStore(StoreOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _log = options.Log ?? (_ => { });
+        _tables = EventTables.Evented.Select(t => new TableState(t)).ToArray();
+        _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
+        _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
+        _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider);
+        try
+        {
+            PrepareDatabase();
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
+        _events = Channel.CreateBounded<Event>(new BoundedChannelOptions(options.ChannelCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: we count the drop ourselves
+        });
+        _writer = Task.Run(WriterLoopAsync);
+    }
+
+    /// <summary>
+    /// Opens (or creates) the store and starts its writer. A damaged database file is moved aside and replaced by a
+    /// new one (logged); a folder that cannot be created or a file that cannot be opened throws an IOException.
+    /// </summary>
+    public static EventStore Open(StoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new EventStore(options);
+    }
+
+    /// <summary>The options the store was opened with.</summary>
+    public StoreOptions Options => _options;
+
+    /// <summary>True when the store is <c>:memory:</c>.</summary>
+    public bool IsInMemory => _options.IsInMemory;
+
+    /// <summary>
+    /// Offers one event. Returns false, and counts the event as dropped for its table, when the channel is full or
+    /// the store is closed; never blocks.
+    /// </summary>
+    public bool TryAdd(Event e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var table = TableFor(e);
+        table.CountReceived();
+        if (_events.Writer.TryWrite(e))
+        {
+            Interlocked.Increment(ref _accepted);
+            return true;
+        }
+        table.CountDropped();
+        return false;
+    }
+
+    /// <summary>
+    /// Completes when every event accepted before the call is written (or counted as dropped), retention has caught up,
+    /// and the latest probe status is in ebpf_probes. For tests and for orderly shutdown.
+    /// </summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var request = new FlushRequest(Interlocked.Read(ref _accepted));
+        _flushRequests.Enqueue(request);
+        _wake.Release();
+        return request.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The counters of one event table.</summary>
+    public TableCounters GetCounters(string table) =>
+        _tablesByName.TryGetValue(table, out var state)
+            ? state.Snapshot()
+            : throw new ArgumentException($"'{table}' is not an event table of this store.", nameof(table));
+
+    /// <summary>The counters of every event table.</summary>
+    public IReadOnlyList<TableCounters> GetCounters() => _tables.Select(t => t.Snapshot()).ToArray();
+
+    /// <summary>
+    /// Replaces the rows of ebpf_probes. The store fills in <c>rows</c> and <c>oldest_time</c> from its counters for
+    /// each probe's table and keeps them current (refreshed by the writer about once per idle interval). The write
+    /// happens on the writer task; <see cref="FlushAsync"/> waits for it.
+    /// </summary>
+    public void ReplaceProbeStatus(IEnumerable<ProbeStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var copy = statuses.Select(s => new ProbeStatus
+        {
+            Name = s.Name ?? "", Table = s.Table ?? "", Hooks = s.Hooks ?? "", Status = s.Status ?? "", Error = s.Error ?? "",
+            Events = s.Events, Drops = s.Drops, RingBytes = s.RingBytes, LoadedAt = s.LoadedAt,
+        }).ToArray();
+        Volatile.Write(ref _pendingProbeStatus, copy);
+        _wake.Release();
+    }
+
+    /// <summary>Stops accepting events, writes what is queued, and closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _events.Writer.TryComplete();
+        _wake.Release();
+        try
+        {
+            await _writer.ConfigureAwait(false);
+        }
+        finally
+        {
+            await _connectionGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                CloseWriterConnection();
+            }
+            finally
+            {
+                _connectionGate.Release();
+            }
+            if (!IsInMemory)
+                SqliteConnection.ClearPool(new SqliteConnection(_readerConnectionString));
+        }
+    }
+
+    /// <inheritdoc cref="DisposeAsync"/>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private TableState TableFor(Event e) => e switch
+    {
+        ProcessEvent => _tables[0],
+        FileEvent => _tables[1],
+        SocketEvent => _tables[2],
+        DnsEvent => _tables[3],
+        _ => throw new ArgumentException($"The store has no table for events of type '{e.GetType().Name}'.", nameof(e)),
+    };
+
+    private TableState StateOf(string table) =>
+        _tablesByName.TryGetValue(table, out var state)
+            ? state
+            : throw new ArgumentException($"'{table}' is not an event table of this store.", nameof(table));
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private sealed class FlushRequest(long target)
+    {
+        public long Target { get; } = target;
+
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,51 @@
+namespace OsqueryBpf.Tables.Schema;
+
+/// <summary>One table served to osqueryd: its name, description and columns, in the order osqueryd is told.</summary>
+public sealed class TableDefinition
+{
+    private readonly Dictionary<string, ColumnDefinition> _byName;
+
+    internal TableDefinition(string name, string description, bool isEvented, Type? eventType, IReadOnlyList<ColumnDefinition> columns)
+    {
+        Name = name;
+        Description = description;
+        IsEvented = isEvented;
+        EventType = eventType;
+        Columns = columns;
+        _byName = new Dictionary<string, ColumnDefinition>(StringComparer.Ordinal);
+        foreach (var column in columns)
+        {
+            if (!_byName.TryAdd(column.Name, column))
+                throw new InvalidOperationException($"Table '{name}' declares column '{column.Name}' twice.");
+        }
+        if (isEvented && (!_byName.ContainsKey("eid") || !_byName.ContainsKey("time")))
+            throw new InvalidOperationException($"Event table '{name}' must have 'eid' and 'time' columns.");
+    }
+
+    /// <summary>The table name in osquery SQL and in the SQLite store.</summary>
+    public string Name { get; }
+
+    /// <summary>One paragraph for the table reference.</summary>
+    public string Description { get; }
+
+    /// <summary>True for the ring tables of events (eid, time, retention); false for the ebpf_probes status table.</summary>
+    public bool IsEvented { get; }
+
+    /// <summary>The event class whose instances become rows of this table; null for the status table.</summary>
+    public Type? EventType { get; }
+
+    /// <summary>The columns, in declaration order.</summary>
+    public IReadOnlyList<ColumnDefinition> Columns { get; }
+
+    /// <summary>The column with this exact name, or null.</summary>
+    public ColumnDefinition? FindColumn(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>
+    /// The value of osquery's optional <c>attributes</c> route for this table: EVENT_BASED (4) when
+    /// <paramref name="eventBased"/> is set and the table is evented, else 0 (docs/scheduled-queries.md explains the
+    /// trade-off).
+    /// </summary>
+    public int OsqueryAttributes(bool eventBased) => eventBased && IsEvented ? 4 : 0;
+
+    internal string QuotedName => SqlNames.Quote(Name);
+}

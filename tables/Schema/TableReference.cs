@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+
+namespace OsqueryBpf.Tables.Schema;
+
+/// <summary>
+/// Generates docs/tables.md from the table definitions, so the reference cannot drift from what osqueryd is told.
+/// A test in Tables.Tests regenerates it and fails when the committed file differs.
+/// </summary>
+public static class TableReference
+{
+    /// <summary>The whole Markdown document.</summary>
+    public static string Markdown()
+    {
+        var md = new StringBuilder();
+        md.Append("""
+            # Table reference
+
+            <!-- Generated from tables/Schema/EventTables.cs by TableReference.Markdown(); do not edit by hand.
+                 Regenerate: UPDATE_DOCS=1 dotnet test tests/Tables.Tests --filter DocsAreUpToDate -->
+
+            Every event table is a bounded ring in SQLite: rows older than the maximum age (default 3600 s, osquery's
+            `--events_expiry`) or beyond the maximum row count (default 1,000,000 per table) are deleted. Every row has
+            `time` (UNIX seconds) and a hidden `eid`, unique and strictly increasing per table and never reused, also
+            across restarts when the store is on disk (default `/var/lib/osquery-bpf/events.db`). Constraints on any
+            column are pushed down into SQLite (osqueryd re-applies them anyway); `WHERE time > N` uses an index. See
+            docs/scheduled-queries.md for receiving every event exactly once in scheduled queries.
+
+            The options column shows osquery's column options and the decimal `op` value osqueryd receives. Columns
+            with no option (0) are treated as INDEX by osqueryd's `--extensions_default_index` (default true); hidden
+            columns are declared INDEX | HIDDEN (17) so that they stay filterable.
+
+            Numbers are sent as plain decimal text. INTEGER columns only ever hold values that fit in 32 bits, since
+            osqueryd truncates INTEGER to 32 bits; everything that can be larger is BIGINT.
+
+            """);
+        md.Append('\n');
+        foreach (var table in EventTables.All)
+        {
+            md.Append("## ").Append(table.Name).Append("\n\n");
+            md.Append(table.Description).Append('\n');
+            md.Append('\n');
+            md.Append("| column | type | options | description |\n");
+            md.Append("| --- | --- | --- | --- |\n");
+            foreach (var column in table.Columns)
+            {
+                md.Append("| ").Append(column.Name)
+                  .Append(" | ").Append(column.Type.OsqueryName())
+                  .Append(" | ").Append(OptionsText(column.Options))
+                  .Append(" | ").Append(column.Description.Replace("|", "\\|", StringComparison.Ordinal))
+                  .Append(" |\n");
+            }
+            md.Append('\n');
+        }
+        return md.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    private static readonly (ColumnOptions Option, string Name)[] OptionNames =
+    {
+        (ColumnOptions.Index, "INDEX"),
+        (ColumnOptions.Required, "REQUIRED"),
+        (ColumnOptions.Additional, "ADDITIONAL"),
+        (ColumnOptions.Optimized, "OPTIMIZED"),
+        (ColumnOptions.Hidden, "HIDDEN"),
+    };
+
+    private static string OptionsText(ColumnOptions options)
+    {
+        if (options == ColumnOptions.Default)
+            return "0";
+        var names = new List<string>();
+        foreach (var (option, name) in OptionNames)
+        {
+            if ((options & option) != 0)
+                names.Add(name);
+        }
+        return string.Join(" \\| ", names) + " (" + ((int)options).ToString(CultureInfo.InvariantCulture) + ")";
+    }
+}

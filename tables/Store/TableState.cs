@@ -1,0 +1,81 @@
+using Microsoft.Data.Sqlite;
+using OsqueryBpf.Tables.Schema;
+
+namespace OsqueryBpf.Tables.Store;
+
+/// <summary>
+/// The live state of one event table. Counters are touched by producers (Interlocked); everything else belongs to
+/// the writer task, except <see cref="Rows"/> and <see cref="OldestTime"/>, which readers read through Volatile.
+/// </summary>
+internal sealed class TableState
+{
+    private const long NoTime = long.MinValue;
+
+    private long _received;
+    private long _written;
+    private long _dropped;
+    private long _rows;
+    private long _oldestTime = NoTime;
+
+    public TableState(TableDefinition definition)
+    {
+        Definition = definition;
+        for (var i = 0; i < definition.Columns.Count; i++)
+        {
+            if (definition.Columns[i].Name == "eid")
+                EidOrdinal = i;
+        }
+    }
+
+    public TableDefinition Definition { get; }
+
+    /// <summary>Position of eid among the columns (and the insert's parameters).</summary>
+    public int EidOrdinal { get; } = -1;
+
+    /// <summary>The next eid to hand out (writer only).</summary>
+    public long NextEid { get; set; }
+
+    /// <summary>The prepared INSERT and its parameters, in column order (writer only).</summary>
+    public SqliteCommand? Insert { get; set; }
+
+    public SqliteParameter[] InsertParameters { get; set; } = Array.Empty<SqliteParameter>();
+
+    /// <summary>Deletes the @n rows with the lowest eids (retention by count).</summary>
+    public SqliteCommand? DeleteOldest { get; set; }
+
+    /// <summary>Deletes up to @n rows with time &lt; @cutoff (retention by age).</summary>
+    public SqliteCommand? DeleteExpired { get; set; }
+
+    /// <summary>SELECT min(time), through the time index.</summary>
+    public SqliteCommand? SelectOldestTime { get; set; }
+
+    public long Received => Interlocked.Read(ref _received);
+
+    public long Written => Interlocked.Read(ref _written);
+
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public long Rows
+    {
+        get => Volatile.Read(ref _rows);
+        set => Volatile.Write(ref _rows, value);
+    }
+
+    public long? OldestTime
+    {
+        get
+        {
+            var value = Volatile.Read(ref _oldestTime);
+            return value == NoTime ? null : value;
+        }
+        set => Volatile.Write(ref _oldestTime, value ?? NoTime);
+    }
+
+    public void CountReceived() => Interlocked.Increment(ref _received);
+
+    public void CountDropped(long count = 1) => Interlocked.Add(ref _dropped, count);
+
+    public void CountWritten(long count) => Interlocked.Add(ref _written, count);
+
+    public TableCounters Snapshot() => new(Definition.Name, Received, Written, Dropped, Rows, OldestTime);
+}

@@ -1,0 +1,72 @@
+namespace OsqueryBpf.Tables;
+
+/// <summary>Settings of the <see cref="EventStore"/>.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>Where the store lives unless told otherwise.</summary>
+    public const string DefaultDatabasePath = "/var/lib/osquery-bpf/events.db";
+
+    /// <summary>The <see cref="DatabasePath"/> that keeps everything in memory (lost on restart).</summary>
+    public const string InMemory = ":memory:";
+
+    /// <summary>osquery's <c>--events_expiry</c> default, in seconds.</summary>
+    public const long DefaultMaxAgeSeconds = 3600;
+
+    /// <summary>The SQLite file (WAL journal, synchronous=NORMAL), or <see cref="InMemory"/>. Its folder is created if
+    /// missing.</summary>
+    public string DatabasePath { get; set; } = DefaultDatabasePath;
+
+    /// <summary>Rows whose <c>time</c> is older than this many seconds are deleted. The host passes osqueryd's
+    /// <c>events_expiry</c> here when it can read it.</summary>
+    public long MaxAgeSeconds { get; set; } = DefaultMaxAgeSeconds;
+
+    /// <summary>Each event table keeps at most about this many rows; the oldest (by eid) go first.</summary>
+    public long MaxRowsPerTable { get; set; } = 1_000_000;
+
+    /// <summary>Events that may wait for the writer. When the channel is full, new events are dropped and counted.</summary>
+    public int ChannelCapacity { get; set; } = 65_536;
+
+    /// <summary>Most events written in one transaction.</summary>
+    public int BatchSize { get; set; } = 4_096;
+
+    /// <summary>Most rows retention deletes per table between two batches, so that it never stalls ingest for long.</summary>
+    public int RetentionChunkRows { get; set; } = 8_192;
+
+    /// <summary>How often an idle writer looks for expired rows and refreshes ebpf_probes.</summary>
+    public TimeSpan IdleInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A query result larger than this (counted as Thrift bytes) fails with a
+    /// <see cref="Query.ResultTooLargeException"/>. osqueryd refuses replies above 100 MiB.</summary>
+    public long MaxResultBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Declare the event tables EVENT_BASED to osqueryd (see docs/scheduled-queries.md). Off by default.</summary>
+    public bool EventBased { get; set; }
+
+    /// <summary>Receives one line per notable store event (recovery, schema change, write failure). May be null.</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>The clock used for retention by age.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal bool IsInMemory => DatabasePath == InMemory;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DatabasePath))
+            throw new ArgumentException("The store's database path is empty; give a file path or ':memory:'.");
+        if (MaxAgeSeconds <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxAgeSeconds), MaxAgeSeconds, "The maximum age must be at least one second.");
+        if (MaxRowsPerTable <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxRowsPerTable), MaxRowsPerTable, "The maximum row count must be at least 1.");
+        if (ChannelCapacity <= 0)
+            throw new ArgumentOutOfRangeException(nameof(ChannelCapacity), ChannelCapacity, "The channel capacity must be at least 1.");
+        if (BatchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
+        if (RetentionChunkRows <= 0)
+            throw new ArgumentOutOfRangeException(nameof(RetentionChunkRows), RetentionChunkRows, "The retention chunk must be at least 1 row.");
+        if (IdleInterval <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(IdleInterval), IdleInterval, "The idle interval must be positive.");
+        if (MaxResultBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxResultBytes), MaxResultBytes, "The result ceiling must be positive.");
+    }
+}
