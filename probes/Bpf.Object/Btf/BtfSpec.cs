@@ -128,6 +128,9 @@ public sealed partial class BtfSpec
         return _typesStart + _offsets[id];
     }
 
+    /// <summary>Offset of type <paramref name="id"/>'s record within <see cref="RawBytes"/>.</summary>
+    internal int RawOffsetOf(int id) => TypeOffset(id);
+
     private uint Word(int absoluteOffset) => BinaryPrimitives.ReadUInt32LittleEndian(_raw.AsSpan(absoluteOffset, 4));
 
     private uint Info(int id) => Word(TypeOffset(id) + 4);

@@ -1,0 +1,13 @@
+using Xunit;
+
+namespace OsqueryBpf.Bpf.Object.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Parses()
+    {
+        var spec = CollectionSpec.Parse(TestObjects.MapsAndPrograms);
+        Assert.NotEmpty(spec.Programs);
+    }
+}
