@@ -169,42 +169,16 @@ static __always_inline bool matches_prefix(const __u8 *data, __u32 start, __u32 
 	return false;
 }
 
-/*
- * Appends the absolute path of (dirfd, name) and returns how many of its bytes came from a dentry
- * walk (0 for an absolute name). An empty name with a dirfd (AT_EMPTY_PATH) is the dirfd itself.
- */
+/* Appends the absolute path of (dirfd, name); returns the length of its walked directory part. */
 static __always_inline __u32 append_op_path(struct record_cursor *cursor, struct file_record *rec,
 					    struct task_struct *task, const struct walk_root *root, int dirfd,
-					    const char *name)
+					    const char *name, bool primary)
 {
-	char first = 0;
-	if (bpf_probe_read_user(&first, 1, name) != 0) {
-		rec->h.flags |= EVENT_FLAG_PROBE_ERROR;
-		return 0;
-	}
-	if (first == '/') {
-		append_user_string(cursor, rec->data, FILE_DATA_LIMIT, name, &rec->h.flags);
-		return 0;
-	}
-
-	__u32 start = cursor->off;
-	if (dirfd == AT_FDCWD) {
-		append_cwd_path(cursor, rec->data, FILE_DATA_LIMIT, task, root, &rec->h.flags);
+	bool from_cwd = false;
+	__u32 dir_len = append_at_path(cursor, rec->data, FILE_DATA_LIMIT, task, root, dirfd, name, &rec->h.flags,
+				       &from_cwd);
+	if (from_cwd && primary)
 		rec->info |= FILE_INFO_PATH_FROM_CWD;
-	} else {
-		struct file *dir = task_fd_file(task, dirfd);
-		if (dir)
-			append_file_path(cursor, rec->data, FILE_DATA_LIMIT, dir, root, &rec->h.flags);
-		else
-			rec->h.flags |= EVENT_FLAG_PROBE_ERROR; /* a bad dirfd: the syscall failed with EBADF */
-	}
-	__u32 dir_len = cursor->off - start;
-	if (first == 0)
-		return dir_len;
-	/* Join with '/', except after the root itself. */
-	if (!(dir_len == 1 && rec->data[start & FILE_DATA_MASK] == '/'))
-		append_byte(cursor, rec->data, FILE_DATA_LIMIT, '/', &rec->h.flags);
-	append_user_string(cursor, rec->data, FILE_DATA_LIMIT, name, &rec->h.flags);
 	return dir_len;
 }
 
@@ -238,7 +212,7 @@ static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct fil
 	rec->reserved = 0;
 
 	if (op->name) {
-		rec->path_dir_len = append_op_path(cursor, rec, task, &root, op->dirfd, op->name);
+		rec->path_dir_len = append_op_path(cursor, rec, task, &root, op->dirfd, op->name, true);
 	} else {
 		struct file *file = task_fd_file(task, op->fd);
 		if (file) {
@@ -264,7 +238,7 @@ static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct fil
 		if (op->info & FILE_INFO_DEST_VERBATIM)
 			append_user_string(cursor, rec->data, FILE_DATA_LIMIT, op->dest_name, &rec->h.flags);
 		else
-			append_op_path(cursor, rec, task, &root, op->dest_dirfd, op->dest_name);
+			append_op_path(cursor, rec, task, &root, op->dest_dirfd, op->dest_name, false);
 		__u32 dest_len = cursor->off - dest_start;
 		rec->dest_len = dest_len;
 		if (include_prefix_count > 0)

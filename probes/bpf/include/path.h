@@ -226,4 +226,45 @@ static __always_inline struct file *task_fd_file(struct task_struct *task, int f
 	return file;
 }
 
+/*
+ * Appends the absolute path a syscall means by (dirfd, name): an absolute name as given, else the
+ * cwd (dirfd == AT_FDCWD, *from_cwd set) or the dirfd's path, '/', and the name. An empty name
+ * (AT_EMPTY_PATH) means the dirfd itself. Returns how many bytes came from the dentry walk (0 for
+ * an absolute name).
+ */
+static __always_inline __u32 append_at_path(struct record_cursor *cursor, __u8 *data, __u32 limit,
+					    struct task_struct *task, const struct walk_root *root, int dirfd,
+					    const char *name, __u16 *flags, bool *from_cwd)
+{
+	char first = 0;
+	if (bpf_probe_read_user(&first, 1, name) != 0) {
+		*flags |= EVENT_FLAG_PROBE_ERROR;
+		return 0;
+	}
+	if (first == '/') {
+		append_user_string(cursor, data, limit, name, flags);
+		return 0;
+	}
+
+	__u32 start = cursor->off;
+	if (dirfd == AT_FDCWD) {
+		append_cwd_path(cursor, data, limit, task, root, flags);
+		*from_cwd = true;
+	} else {
+		struct file *dir = task_fd_file(task, dirfd);
+		if (dir)
+			append_file_path(cursor, data, limit, dir, root, flags);
+		else
+			*flags |= EVENT_FLAG_PROBE_ERROR; /* a bad dirfd: the syscall failed with EBADF */
+	}
+	__u32 dir_len = cursor->off - start;
+	if (first == 0)
+		return dir_len;
+	/* Join with '/', except after the root itself. */
+	if (!(dir_len == 1 && data[start & (limit - 1)] == '/'))
+		append_byte(cursor, data, limit, '/', flags);
+	append_user_string(cursor, data, limit, name, flags);
+	return dir_len;
+}
+
 #endif /* OSQUERY_BPF_PATH_H */
