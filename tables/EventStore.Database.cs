@@ -75,9 +75,7 @@ public sealed partial class EventStore
     private void PrepareTableCommands(TableState state)
     {
         var table = state.Definition;
-        state.Insert = Prepare(StoreSchema.Insert(table),
-            table.Columns.Select((c, i) => ("@p" + i.ToString(CultureInfo.InvariantCulture), Affinity(c))).ToArray());
-        state.InsertParameters = state.Insert.Parameters.Cast<SqliteParameter>().ToArray();
+        state.Insert = new NativeStatement(_connection, StoreSchema.Insert(table));
         state.DeleteOldest = Prepare(
             $"DELETE FROM {table.QuotedName} WHERE eid IN (SELECT eid FROM {table.QuotedName} ORDER BY eid LIMIT @n)",
             ("@n", SqliteType.Integer));
@@ -118,7 +116,8 @@ public sealed partial class EventStore
             state.DeleteOldest?.Dispose();
             state.DeleteExpired?.Dispose();
             state.SelectOldestTime?.Dispose();
-            state.Insert = state.DeleteOldest = state.DeleteExpired = state.SelectOldestTime = null;
+            state.Insert = null;
+            state.DeleteOldest = state.DeleteExpired = state.SelectOldestTime = null;
         }
         _saveNextEid?.Dispose();
         _deleteProbeRows?.Dispose();

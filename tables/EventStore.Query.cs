@@ -119,3 +119,25 @@ public sealed partial class EventStore
         }
     }
 }
+
+public sealed partial class EventStore
+{
+    /// <summary>Test hook: holds the writer connection so the writer task blocks before its next batch; dispose the
+    /// result to let it go on.</summary>
+    internal async Task<IDisposable> PauseWriterAsync()
+    {
+        await _connectionGate.WaitAsync().ConfigureAwait(false);
+        return new Releaser(_connectionGate);
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                gate.Release();
+        }
+    }
+}

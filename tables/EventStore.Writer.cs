@@ -91,9 +91,7 @@ public sealed partial class EventStore
         using var transaction = _connection.BeginTransaction();
         try
         {
-            foreach (var state in _tables)
-                state.Insert!.Transaction = transaction;
-            _saveNextEid!.Transaction = transaction;
+            _saveNextEid!.Transaction = transaction; // the native inserts run inside it, on the same connection
 
             foreach (var e in batch)
             {
@@ -104,7 +102,7 @@ public sealed partial class EventStore
                     state.CountDropped();
                     continue;
                 }
-                state.Insert!.ExecuteNonQuery();
+                state.Insert!.Execute();
                 state.NextEid++;
                 written[index]++;
             }
@@ -159,21 +157,24 @@ public sealed partial class EventStore
     private bool TryBind(TableState state, Event e)
     {
         var columns = state.Definition.Columns;
-        var parameters = state.InsertParameters;
+        var insert = state.Insert!;
         try
         {
             for (var i = 0; i < columns.Count; i++)
             {
                 var column = columns[i];
                 if (i == state.EidOrdinal)
-                    parameters[i].Value = state.NextEid;
+                    insert.BindInteger(i, state.NextEid);
                 else if (column.IntegerOf is { } integer)
                 {
                     var value = integer(e);
-                    parameters[i].Value = column.Nullable && value == ColumnListBuilder<object>.Null ? DBNull.Value : value;
+                    if (column.Nullable && value == ColumnListBuilder<object>.Null)
+                        insert.BindNull(i);
+                    else
+                        insert.BindInteger(i, value);
                 }
                 else
-                    parameters[i].Value = column.TextOf!(e);
+                    insert.BindText(i, column.TextOf!(e));
             }
             return true;
         }

@@ -35,10 +35,8 @@ internal sealed class TableState
     /// <summary>The next eid to hand out (writer only).</summary>
     public long NextEid { get; set; }
 
-    /// <summary>The prepared INSERT and its parameters, in column order (writer only).</summary>
-    public SqliteCommand? Insert { get; set; }
-
-    public SqliteParameter[] InsertParameters { get; set; } = Array.Empty<SqliteParameter>();
+    /// <summary>The prepared INSERT, one parameter per column in column order (writer only).</summary>
+    public NativeStatement? Insert { get; set; }
 
     /// <summary>Deletes the @n rows with the lowest eids (retention by count).</summary>
     public SqliteCommand? DeleteOldest { get; set; }

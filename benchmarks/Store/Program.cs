@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using OsqueryBpf.Events;
+using OsqueryBpf.Tables;
+using OsqueryBpf.Tables.Query;
+
+// Measures the store on the file-event row shape:
+//  1. ingest rows/s through TryAdd -> channel -> batch writer (producer retries when the channel is full, so the
+//     figure is the writer's throughput);
+//  2. server-side generate latency for a time window selecting 10,000 of the buffered rows (min and median);
+//  3. RSS of this process with all rows buffered.
+var mode = args.Length > 0 ? args[0] : "disk";
+var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+if (mode is not ("disk" or "memory"))
+{
+    Console.Error.WriteLine("usage: Store.Bench [disk|memory] [rows]");
+    return 2;
+}
+
+var folder = Path.Combine(Path.GetTempPath(), "store-bench-" + Guid.NewGuid().ToString("N"));
+Directory.CreateDirectory(folder);
+try
+{
+    var baseTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1800;
+    const int rowsPerSecond = 100; // rows sharing one `time` value
+    var events = new FileEvent[rows];
+    for (var i = 0; i < rows; i++)
+    {
+        events[i] = new FileEvent
+        {
+            Time = baseTime + i / rowsPerSecond * 1800L * rowsPerSecond / rows,
+            BootTimeNs = 1_000_000_000UL + (ulong)i * 1000,
+            Tid = 1000 + i % 50, Pid = 1000 + i % 50, Parent = 1, Uid = 0, Gid = 0,
+            CgroupId = 4242, ContainerId = "", Comm = "writer",
+            Action = i % 3 == 0 ? "create" : "open", Syscall = "openat",
+            Path = "/var/tmp/bench/file-" + (i % 1000).ToString(CultureInfo.InvariantCulture) + ".log",
+            Flags = "O_WRONLY|O_CREAT|O_TRUNC", Mode = "0644", ExitCode = 3, Inode = 100_000 + i,
+            Executable = "/usr/bin/writer", Cwd = "/var/tmp",
+        };
+    }
+
+    var options = new StoreOptions
+    {
+        DatabasePath = mode == "memory" ? StoreOptions.InMemory : Path.Combine(folder, "events.db"),
+        MaxRowsPerTable = rows,
+        MaxAgeSeconds = 7200,
+        Log = line => Console.Error.WriteLine("store: " + line),
+    };
+    await using var store = EventStore.Open(options);
+
+    var watch = Stopwatch.StartNew();
+    foreach (var e in events)
+    {
+        while (!store.TryAdd(e))
+            Thread.Sleep(1); // channel full: let the writer catch up (drops are counted, and reported below)
+    }
+    await store.FlushAsync();
+    watch.Stop();
+    var counters = store.GetCounters("ebpf_file_events");
+    Console.WriteLine($"mode={mode} rows={counters.Rows} written={counters.Written} dropped-then-retried={counters.Dropped}");
+    Console.WriteLine($"ingest: {counters.Written / watch.Elapsed.TotalSeconds:N0} rows/s ({watch.Elapsed.TotalSeconds:F2} s)");
+
+    // A time window holding 10,000 rows: rows are spread evenly over 1800 s.
+    var secondsFor10k = (int)Math.Round(10_000.0 * 1800 / rows);
+    var from = baseTime + 600;
+    var constraints = new[]
+    {
+        new Constraint("time", ConstraintOperator.GreaterOrEqual, from.ToString(CultureInfo.InvariantCulture)),
+        new Constraint("time", ConstraintOperator.LessThan, (from + secondsFor10k).ToString(CultureInfo.InvariantCulture)),
+    };
+    var timings = new List<double>();
+    var matched = 0;
+    for (var run = 0; run < 9; run++)
+    {
+        var queryWatch = Stopwatch.StartNew();
+        var result = await store.QueryAsync("ebpf_file_events", constraints, null);
+        queryWatch.Stop();
+        matched = result.Count;
+        timings.Add(queryWatch.Elapsed.TotalMilliseconds);
+    }
+    timings.Sort();
+    Console.WriteLine($"generate (time window, {matched} rows, all columns): min {timings[0]:F1} ms, median {timings[timings.Count / 2]:F1} ms over {timings.Count} runs");
+
+    var countTimings = new List<double>();
+    for (var run = 0; run < 9; run++)
+    {
+        var queryWatch = Stopwatch.StartNew();
+        var result = await store.QueryAsync("ebpf_file_events", constraints, Array.Empty<string>());
+        queryWatch.Stop();
+        countTimings.Add(queryWatch.Elapsed.TotalMilliseconds);
+    }
+    countTimings.Sort();
+    Console.WriteLine($"generate (same window, no columns, e.g. count(*)): min {countTimings[0]:F1} ms, median {countTimings[countTimings.Count / 2]:F1} ms");
+
+    events = null;
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
+    Console.WriteLine($"rss with {counters.Rows} rows buffered: {ReadRssMiB():F1} MiB (managed heap {GC.GetTotalMemory(false) / 1048576.0:F1} MiB)");
+    if (mode == "disk")
+        Console.WriteLine($"database file: {new FileInfo(options.DatabasePath).Length / 1048576.0:F1} MiB");
+    return 0;
+}
+finally
+{
+    Directory.Delete(folder, recursive: true);
+}
+
+static double ReadRssMiB()
+{
+    foreach (var line in File.ReadLines("/proc/self/status"))
+    {
+        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+    return double.NaN;
+}

@@ -1,0 +1,62 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace OsqueryBpf.Tables.Store;
+
+/// <summary>
+/// A prepared statement driven through SQLite's C API (SQLitePCL.raw) instead of ADO.NET parameters: binding an
+/// integer or a UTF-8 string allocates nothing and boxes nothing, which is most of the cost of ingest at
+/// hundreds of thousands of rows per second. Used only by the writer task, inside its ADO.NET transaction on the
+/// same connection.
+/// </summary>
+internal sealed class NativeStatement : IDisposable
+{
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+    private byte[] _utf8 = new byte[256];
+
+    public NativeStatement(SqliteConnection connection, string sql)
+    {
+        _db = connection.Handle ?? throw new InvalidOperationException("The connection must be open to prepare a statement.");
+        var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement);
+        if (rc != raw.SQLITE_OK)
+            throw Error(rc);
+    }
+
+    /// <summary>Binds parameter <paramref name="index"/> (0-based) to an integer.</summary>
+    public void BindInteger(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index + 1, value));
+
+    public void BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, index + 1));
+
+    /// <summary>Binds parameter <paramref name="index"/> (0-based) to a string, copied by SQLite.</summary>
+    public void BindText(int index, string value)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > _utf8.Length)
+            _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        var length = Encoding.UTF8.GetBytes(value, _utf8);
+        Check(raw.sqlite3_bind_text(_statement, index + 1, new ReadOnlySpan<byte>(_utf8, 0, length)));
+    }
+
+    /// <summary>Runs the statement to completion, resets it, and returns the rows it changed.</summary>
+    public int Execute()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        raw.sqlite3_reset(_statement);
+        if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
+            throw Error(rc);
+        return raw.sqlite3_changes(_db);
+    }
+
+    public void Dispose() => _statement.Dispose();
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+            throw Error(rc);
+    }
+
+    private SqliteException Error(int rc) =>
+        new(raw.sqlite3_errmsg(_db).utf8_to_string() ?? $"SQLite error {rc}.", rc & 0xff, raw.sqlite3_extended_errcode(_db));
+}

@@ -1,0 +1,125 @@
+using OsqueryBpf.Events;
+using OsqueryBpf.Tables.Schema;
+using OsqueryBpf.TestSupport;
+using Xunit;
+
+namespace OsqueryBpf.Tables.Tests;
+
+public sealed class SchemaTests
+{
+    private static readonly HashSet<string> OsqueryTypeNames = new(StringComparer.Ordinal)
+    {
+        "TEXT", "INTEGER", "BIGINT", "UNSIGNED BIGINT", "DOUBLE",
+    };
+
+    [Fact]
+    public void TheFiveTablesHaveTheirDesignNames()
+    {
+        Assert.Equal(new[] { "ebpf_process_events", "ebpf_file_events", "ebpf_socket_events", "ebpf_dns_events", "ebpf_probes" },
+            EventTables.All.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void TypeNamesAreSpelledAsOsqueryDoes()
+    {
+        Assert.Equal("UNSIGNED BIGINT", ColumnType.UnsignedBigInt.OsqueryName());
+        foreach (var column in EventTables.All.SelectMany(t => t.Columns))
+            Assert.Contains(column.Type.OsqueryName(), OsqueryTypeNames);
+    }
+
+    [Fact]
+    public void EventTablesHaveTimeAndEidWithTheRightOptions()
+    {
+        foreach (var table in EventTables.Evented)
+        {
+            Assert.Equal(5, (int)table.FindColumn("time")!.Options); // INDEX | ADDITIONAL
+            Assert.Equal(ColumnType.BigInt, table.FindColumn("time")!.Type);
+            Assert.Equal(17, (int)table.FindColumn("eid")!.Options); // INDEX | HIDDEN
+            Assert.Equal(ColumnType.BigInt, table.FindColumn("eid")!.Type);
+        }
+        Assert.Null(EventTables.Probes.FindColumn("eid"));
+    }
+
+    [Fact]
+    public void HiddenColumnsStayFilterable()
+    {
+        // --extensions_default_index only helps columns whose options are exactly 0.
+        foreach (var column in EventTables.All.SelectMany(t => t.Columns).Where(c => c.IsHidden))
+            Assert.True((column.Options & (ColumnOptions.Index | ColumnOptions.Additional | ColumnOptions.Required)) != 0, column.Name);
+        Assert.True(EventTables.Process.FindColumn("json_cmdline")!.IsHidden);
+        Assert.True(EventTables.Dns.FindColumn("response")!.IsHidden);
+    }
+
+    [Fact]
+    public void CommonColumnsAreOnEveryEventTable()
+    {
+        var common = new[] { "time", "ntime", "eid", "tid", "pid", "parent", "uid", "gid", "cid", "container_id", "comm", "probe_error" };
+        foreach (var table in EventTables.Evented)
+        {
+            foreach (var name in common)
+                Assert.True(table.FindColumn(name) is not null, $"{table.Name} lacks {name}");
+        }
+        Assert.Equal(ColumnType.Text, EventTables.Process.FindColumn("ntime")!.Type);
+        Assert.Equal(ColumnType.Integer, EventTables.Process.FindColumn("probe_error")!.Type);
+    }
+
+    [Fact]
+    public void TableSpecificColumnsFollowTheDesign()
+    {
+        AssertColumns(EventTables.Process, "syscall", "path", "cwd", "cmdline", "json_cmdline", "exit_code", "duration", "euid", "egid", "auid");
+        AssertColumns(EventTables.File, "action", "syscall", "path", "dest_path", "flags", "mode", "exit_code", "inode", "executable", "cwd", "owner_uid", "owner_gid");
+        AssertColumns(EventTables.Socket, "action", "syscall", "fd", "family", "type", "protocol", "local_address", "local_port",
+            "remote_address", "remote_port", "exit_code", "status", "path", "duration");
+        AssertColumns(EventTables.Dns, "kind", "id", "name", "type", "type_id", "status", "answers", "response", "latency", "protocol",
+            "server_address", "server_port", "client_address", "client_port", "truncated", "path");
+        AssertColumns(EventTables.Probes, "name", "table", "hooks", "status", "error", "events", "drops", "rows", "oldest_time", "ring_bytes", "loaded_at");
+        Assert.Equal(ColumnType.Text, EventTables.File.FindColumn("mode")!.Type); // 0644 must not be read as octal
+        Assert.Equal(ColumnType.Text, EventTables.Process.FindColumn("exit_code")!.Type);
+    }
+
+    [Fact]
+    public void OnlySmallValuesAreDeclaredInteger()
+    {
+        // osqueryd truncates INTEGER to 32 bits: only columns whose values always fit may use it.
+        var allowed = new HashSet<string> { "probe_error", "family", "type", "protocol", "local_port", "remote_port", "id", "type_id", "status",
+            "server_port", "client_port", "truncated" };
+        foreach (var column in EventTables.All.SelectMany(t => t.Columns).Where(c => c.Type == ColumnType.Integer))
+            Assert.Contains(column.Name, allowed);
+    }
+
+    [Fact]
+    public void EventTablesMatchTheirEventClasses()
+    {
+        Assert.Equal(typeof(ProcessEvent), EventTables.Process.EventType);
+        Assert.Equal(typeof(FileEvent), EventTables.File.EventType);
+        Assert.Equal(typeof(SocketEvent), EventTables.Socket.EventType);
+        Assert.Equal(typeof(DnsEvent), EventTables.Dns.EventType);
+    }
+
+    [Fact]
+    public void EventBasedAttributeIsOptIn()
+    {
+        Assert.Equal(0, EventTables.File.OsqueryAttributes(eventBased: false));
+        Assert.Equal(4, EventTables.File.OsqueryAttributes(eventBased: true));
+        Assert.Equal(0, EventTables.Probes.OsqueryAttributes(eventBased: true));
+    }
+
+    [Fact]
+    public void DocsAreUpToDate()
+    {
+        var path = Path.Combine(RepositoryPaths.Root, "docs", "tables.md");
+        var expected = TableReference.Markdown();
+        if (Environment.GetEnvironmentVariable("UPDATE_DOCS") == "1")
+            File.WriteAllText(path, expected);
+        var actual = File.Exists(path) ? File.ReadAllText(path) : "";
+        Assert.True(expected == actual,
+            "docs/tables.md differs from the table definitions. Regenerate it with: " +
+            "UPDATE_DOCS=1 dotnet test tests/Tables.Tests --filter DocsAreUpToDate");
+    }
+
+    private static void AssertColumns(TableDefinition table, params string[] names)
+    {
+        foreach (var name in names)
+            Assert.True(table.FindColumn(name) is not null, $"{table.Name} lacks {name}");
+    }
+}
