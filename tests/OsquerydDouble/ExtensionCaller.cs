@@ -73,32 +73,44 @@ public sealed class ExtensionCaller
     }
 
     /// <summary>
-    /// Sends raw bytes on a new connection and returns what came back before the extension closed the
-    /// connection or <paramref name="wait"/> passed. Used to feed bad input.
+    /// Sends raw bytes on a new connection and returns what came back, and whether the extension closed the
+    /// connection, within <paramref name="wait"/> (or once <paramref name="stopAfterBytes"/> arrived).
+    /// Used to feed bad input.
     /// </summary>
-    public byte[] SendRaw(ReadOnlySpan<byte> bytes, TimeSpan wait, bool closeSendSide = false)
+    public RawExchange SendRaw(ReadOnlySpan<byte> bytes, TimeSpan wait, bool closeSendSide = false, int stopAfterBytes = int.MaxValue)
     {
         using var socket = Connect();
         socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
-        socket.Send(bytes);
+        if (bytes.Length > 0)
+            socket.Send(bytes);
         if (closeSendSide)
             socket.Shutdown(SocketShutdown.Send);
         var received = new MemoryStream();
         var buffer = new byte[65536];
+        var closed = false;
         try
         {
             while (true)
             {
                 var n = socket.Receive(buffer);
                 if (n == 0)
+                {
+                    closed = true;
                     break;
+                }
                 received.Write(buffer, 0, n);
+                if (received.Length >= stopAfterBytes)
+                    break;
             }
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionReset)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
         }
-        return received.ToArray();
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset)
+        {
+            closed = true;
+        }
+        return new RawExchange(received.ToArray(), closed);
     }
 
     /// <summary>Sends a request on a new connection and returns the result struct of a REPLY.</summary>
@@ -185,3 +197,6 @@ public sealed class PersistentConnection : IDisposable
 
     public void Dispose() => _socket.Dispose();
 }
+
+/// <summary>What a raw exchange produced: the bytes received and whether the peer closed the connection.</summary>
+public sealed record RawExchange(byte[] Received, bool ClosedByPeer);

@@ -61,6 +61,11 @@ internal static class QueryContextParser
                 reader.Skip();
             }
         }
+        if (reader.TokenType != JsonTokenType.EndObject)
+            throw new FormatException("The query context JSON object is not closed.");
+        // Anything after the object is an error, not something to ignore silently.
+        if (reader.Read())
+            throw new FormatException("The query context has content after its JSON object.");
         if (bitset is null && used is not null && columns is not null)
             bitset = BitsetFromNames(used, columns);
         return new QueryContext(constraints, used, bitset);

@@ -1,0 +1,43 @@
+using Xunit;
+
+namespace OsqueryBpf.Osquery.Tests;
+
+/// <summary>osquery-protocol.md 8.5 point 2: a slow generate must never delay a ping.</summary>
+public sealed class ConcurrencyTests
+{
+    [Fact]
+    public async Task PingsAndColumnsAreAnsweredWhileSeveralGeneratesBlockTheirThreads()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        var table = new SyntheticTable { Gate = gate };
+        await using var h = await ServerHarness.StartRegisteredAsync([table]);
+        var caller = h.Caller;
+
+        // More blocked generates than the machine has cores: a serial server or a starved pool would hang here.
+        var generates = Enumerable.Range(0, 4)
+            .Select(_ => Task.Run(() => caller.Generate("synthetic_table", "{}")))
+            .ToArray();
+        Assert.True(await ServerHarness.EventuallyAsync(() => table.Blocked == 4), "the four generates did not all start");
+
+        for (var i = 0; i < 20; i++)
+            Assert.Equal(0, caller.Ping().Code);
+        Assert.Equal(0, caller.Columns("synthetic_table").Status.Code);
+        Assert.All(generates, g => Assert.False(g.IsCompleted));
+
+        gate.Set();
+        var replies = await Task.WhenAll(generates).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(replies, r => Assert.Equal(0, r.Status.Code));
+        Assert.All(replies, r => Assert.Equal(3, r.Rows.Count));
+    }
+
+    [Fact]
+    public async Task ManyConcurrentCallersAllGetTheirOwnRows()
+    {
+        var table = new SyntheticTable { RowCount = 200 };
+        await using var h = await ServerHarness.StartRegisteredAsync([table]);
+        var caller = h.Caller;
+        var replies = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => caller.Generate("synthetic_table", "{}"))));
+        Assert.All(replies, r => Assert.Equal(200, r.Rows.Count));
+        Assert.Equal(16, table.GenerateCalls);
+    }
+}
