@@ -1,0 +1,56 @@
+// Measures how long Bpf.Object takes on the running kernel's BTF, and optionally dumps an object.
+//
+//   dotnet run -c Release --project benchmarks/BpfObject                 # kernel BTF parse + lookups, 20 runs
+//   dotnet run -c Release --project benchmarks/BpfObject -- dump x.bpf.o [target.btf]
+using System.Diagnostics;
+using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Bpf.Object.Btf;
+using OsqueryBpf.Bpf.Object.Core;
+
+if (args.Length >= 2 && args[0] == "dump")
+{
+    var spec = CollectionSpec.ParseFile(args[1]);
+    Console.WriteLine($"license: {spec.License}");
+    foreach (var map in spec.Maps.Values)
+        Console.WriteLine($"map {map}");
+    foreach (var variable in spec.Variables.Values)
+        Console.WriteLine($"variable {variable}");
+    var target = args.Length >= 3 ? BtfSpec.Parse(File.ReadAllBytes(args[2])) : null;
+    foreach (var program in spec.Programs.Values)
+    {
+        Console.WriteLine($"program {program}: attach '{program.AttachTo}', {program.MapReferences.Count} map refs, " +
+            $"{program.FuncInfo.Length / Math.Max(1, (int)program.FuncInfoRecordSize)} func_info, {program.CoreRelocations.Count} CO-RE");
+        foreach (var reference in program.MapReferences)
+            Console.WriteLine($"  {reference}");
+        if (target is not null && spec.Btf is not null && program.CoreRelocations.Count > 0)
+        {
+            foreach (var fixup in CoreRelocator.Apply(program, spec.Btf, target).Fixups)
+                Console.WriteLine($"  {fixup}");
+        }
+    }
+    return 0;
+}
+
+var path = args.Length >= 1 ? args[0] : "/sys/kernel/btf/vmlinux";
+var bytes = File.ReadAllBytes(path);
+const int Runs = 20;
+var parse = new double[Runs];
+var parseAndLookup = new double[Runs];
+var types = 0;
+for (var run = 0; run < Runs; run++)
+{
+    var stopwatch = Stopwatch.StartNew();
+    var btf = BtfSpec.Parse(bytes);
+    parse[run] = stopwatch.Elapsed.TotalMilliseconds;
+    // First lookup builds the name index: what a loader pays to resolve task_struct and a tp_btf target.
+    if (!btf.TryFindType("task_struct", BtfKind.Struct, out _) || !btf.TryFindBtfTracepoint("sched_process_exec", out _))
+        throw new InvalidOperationException("task_struct or btf_trace_sched_process_exec is missing from " + path);
+    parseAndLookup[run] = stopwatch.Elapsed.TotalMilliseconds;
+    types = btf.TypeCount;
+}
+Array.Sort(parse);
+Array.Sort(parseAndLookup);
+Console.WriteLine($"{path}: {bytes.Length} bytes, {types} types, {Runs} runs (first run includes JIT)");
+Console.WriteLine($"parse:               min {parse[0]:F2} ms, median {parse[Runs / 2]:F2} ms, max {parse[^1]:F2} ms");
+Console.WriteLine($"parse + name index:  min {parseAndLookup[0]:F2} ms, median {parseAndLookup[Runs / 2]:F2} ms, max {parseAndLookup[^1]:F2} ms");
+return 0;
