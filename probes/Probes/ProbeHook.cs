@@ -1,0 +1,22 @@
+namespace OsqueryBpf.Probes;
+
+/// <summary>How a program is attached.</summary>
+public enum HookKind
+{
+    /// <summary>A tracefs tracepoint through perf_event_open (<c>SEC("tracepoint/GROUP/NAME")</c>); needs tracefs.</summary>
+    Tracepoint,
+
+    /// <summary>A BTF-typed raw tracepoint (<c>SEC("tp_btf/NAME")</c>), attached by BPF_RAW_TRACEPOINT_OPEN or a link.</summary>
+    BtfTracepoint,
+}
+
+/// <summary>One program of a probe and where it attaches.</summary>
+/// <param name="ProgramName">The program (function) name in the object.</param>
+/// <param name="Kind">The attach kind.</param>
+/// <param name="Target"><c>group/name</c> for tracepoints (<c>syscalls/sys_exit_openat</c>), the event name for tp_btf.</param>
+/// <param name="Optional">True when older kernels lack the hook (the probe runs without it; the loader logs it).</param>
+public sealed record ProbeHook(string ProgramName, HookKind Kind, string Target, bool Optional = false)
+{
+    /// <summary>The attach point as shown in <c>ebpf_probes.hooks</c>, for example <c>tracepoint/syscalls/sys_exit_openat</c>.</summary>
+    public override string ToString() => (Kind == HookKind.Tracepoint ? "tracepoint/" : "tp_btf/") + Target;
+}
