@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using OsqueryBpf.TestSupport;
+
+namespace OsqueryBpf.EndToEnd.Tests;
+
+/// <summary>
+/// The published NativeAOT extension binary running as a child process, as osqueryd's watcher would start
+/// it. Captures stdout and stderr; Dispose kills it if it is still running.
+/// </summary>
+internal sealed partial class ExtensionProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private ExtensionProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int Id => _process.Id;
+
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    /// <summary>Skips locally (fails under CI) when the binary has not been published.</summary>
+    public static void RequirePublishedBinary() =>
+        Requirements.Require(File.Exists(RepositoryPaths.PublishedExtension),
+            "the published extension at artifacts/osquery-bpf.ext (dotnet publish extension/Host/Host.csproj -c Release -r linux-x64 -o artifacts)");
+
+    public static ExtensionProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(RepositoryPaths.PublishedExtension)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        var process = new Process { StartInfo = info };
+        var result = new ExtensionProcess(process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._stdout) result._stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (result._stderr) result._stderr.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return result;
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code; throws after the timeout.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The extension did not exit. Stderr:\n{Stderr}");
+        }
+        _process.WaitForExit(); // flushes the redirected output
+        return _process.ExitCode;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Sends a POSIX signal (SIGTERM = 15, SIGINT = 2).</summary>
+    public void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}.");
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+}
