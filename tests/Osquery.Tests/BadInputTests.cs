@@ -116,4 +116,33 @@ public sealed class BadInputTests
         Assert.True(result.Received.Length > 0);
         Assert.Equal(0x80010002u, BinaryPrimitives.ReadUInt32BigEndian(result.Received)); // strict REPLY
     }
+
+    [Fact]
+    public async Task AFloodOfIdleConnectionsIsCappedAndServingResumes()
+    {
+        await using var h = await ServerHarness.StartRegisteredAsync();
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < Server.ExtensionListener.MaxConcurrentConnections + 40; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(h.Server.ExtensionSocketPath!));
+                sockets.Add(socket);
+            }
+            // The connections over the cap are closed by the server: readable with nothing to read means end-of-stream.
+            Assert.True(await ServerHarness.EventuallyAsync(() =>
+                sockets.Count(c => c.Poll(0, System.Net.Sockets.SelectMode.SelectRead) && c.Available == 0) >= 40));
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+                socket.Dispose();
+        }
+        Assert.True(await ServerHarness.EventuallyAsync(() =>
+        {
+            try { return h.Caller.Ping().Code == 0; }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException) { return false; }
+        }));
+    }
 }

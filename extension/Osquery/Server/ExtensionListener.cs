@@ -14,6 +14,12 @@ namespace OsqueryBpf.Osquery.Server;
 /// </summary>
 internal sealed class ExtensionListener : IAsyncDisposable
 {
+    /// <summary>
+    /// Connections served at once. osqueryd opens one per ping and per call and closes it after the reply,
+    /// so a handful is normal; the cap bounds memory (two buffers each) if something floods the socket.
+    /// </summary>
+    public const int MaxConcurrentConnections = 256;
+
     private readonly UnixSocketServerTransport _transport;
     private readonly Extension.AsyncProcessor _processor;
     private readonly ILogger _logger;
@@ -68,6 +74,16 @@ internal sealed class ExtensionListener : IAsyncDisposable
                 continue;
             }
             Interlocked.Increment(ref _connectionsAccepted);
+            int open;
+            lock (_gate)
+                open = _connections.Count;
+            if (open >= MaxConcurrentConnections)
+            {
+                Interlocked.Increment(ref _connectionsFailed);
+                _logger.LogWarning("Refused a connection on {Path}: {Count} connections are already open.", Path, open);
+                client.Dispose();
+                continue;
+            }
             var task = Task.Run(() => ServeConnectionAsync(client, _stopping.Token), CancellationToken.None);
             lock (_gate)
                 _connections.Add(task);

@@ -14,8 +14,11 @@ public static class ThriftSettings
     /// </summary>
     public const int DefaultMaxMessageSize = 16 * 1024 * 1024;
 
-    /// <summary>Buffer size of the buffered transport: large replies go out in few write calls.</summary>
-    public const int BufferSize = 64 * 1024;
+    /// <summary>
+    /// Buffer size of the buffered transport (one read and one write buffer per connection): large replies go
+    /// out in few write calls while an open connection costs little memory.
+    /// </summary>
+    public const int BufferSize = 16 * 1024;
 
     /// <summary>
     /// The configuration for every transport we create. The binary protocol checks each declared string,
