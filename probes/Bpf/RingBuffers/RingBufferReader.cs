@@ -33,6 +33,10 @@ public sealed class RingBufferReader : IDisposable
     private bool _leaseOutstanding;
     private long _received;
     private long _discarded;
+    // Operations in flight plus one for the owner. The ring stays mapped and the epoll/eventfd stay open
+    // until it reaches zero, so Dispose on one thread never pulls memory from under a Wait, Drain or lease
+    // on another; the last one out releases everything.
+    private int _users = 1;
     private volatile bool _closed;
     private Thread? _thread;
 
@@ -77,8 +81,23 @@ public sealed class RingBufferReader : IDisposable
     /// <summary>Records the BPF side could not reserve (ring full), summed over CPUs; 0 without a counter map.</summary>
     public ulong Lost => _lostCounter?.SumPerCpu(0) ?? 0;
 
-    /// <summary>Bytes written by producers and not yet consumed.</summary>
-    public ulong PendingBytes => _closed ? 0 : _view.PendingBytes;
+    /// <summary>Bytes written by producers and not yet consumed (0 once disposed).</summary>
+    public ulong PendingBytes
+    {
+        get
+        {
+            if (!TryEnter())
+                return 0;
+            try
+            {
+                return _view.PendingBytes;
+            }
+            finally
+            {
+                Exit();
+            }
+        }
+    }
 
     /// <summary>Completes when the thread started by <see cref="Start"/> ends; faulted if the handler threw.</summary>
     public Task Completion => _completion.Task;
@@ -92,27 +111,38 @@ public sealed class RingBufferReader : IDisposable
     /// </summary>
     public bool TryRead(out RingBufferLease lease)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        if (_leaseOutstanding)
-            throw new InvalidOperationException($"A record of ring buffer '{Name}' is still leased; dispose the lease before reading the next one.");
-        while (true)
+        if (!TryEnter())
+            throw new ObjectDisposedException(GetType().FullName, $"The reader of ring buffer '{Name}' is disposed.");
+        var leased = false;
+        try
         {
-            var next = _position;
-            switch (_view.TryRead(ref next, out var data))
+            if (_leaseOutstanding)
+                throw new InvalidOperationException($"A record of ring buffer '{Name}' is still leased; dispose the lease before reading the next one.");
+            while (true)
             {
-                case RingRecordStatus.Record:
-                    _leaseOutstanding = true;
-                    lease = new RingBufferLease(this, data, next);
-                    return true;
-                case RingRecordStatus.Discarded:
-                    Interlocked.Increment(ref _discarded);
-                    _position = next;
-                    _view.Commit(next);
-                    continue;
-                default:
-                    lease = default;
-                    return false;
+                var next = _position;
+                switch (_view.TryRead(ref next, out var data))
+                {
+                    case RingRecordStatus.Record:
+                        _leaseOutstanding = true;
+                        leased = true; // the lease keeps our use until it is disposed
+                        lease = new RingBufferLease(this, data, next);
+                        return true;
+                    case RingRecordStatus.Discarded:
+                        Interlocked.Increment(ref _discarded);
+                        _position = next;
+                        _view.Commit(next);
+                        continue;
+                    default:
+                        lease = default;
+                        return false;
+                }
             }
+        }
+        finally
+        {
+            if (!leased)
+                Exit();
         }
     }
 
@@ -121,8 +151,8 @@ public sealed class RingBufferReader : IDisposable
         _leaseOutstanding = false;
         _position = next;
         Interlocked.Increment(ref _received);
-        if (!_closed)
-            _view.Commit(next);
+        _view.Commit(next);
+        Exit();
     }
 
     /// <summary>
@@ -131,30 +161,33 @@ public sealed class RingBufferReader : IDisposable
     /// </summary>
     public int Drain(RingRecordHandler handler, int maxRecords = int.MaxValue)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        if (_leaseOutstanding)
-            throw new InvalidOperationException($"A record of ring buffer '{Name}' is still leased; dispose the lease before draining.");
+        if (!TryEnter())
+            throw new ObjectDisposedException(GetType().FullName, $"The reader of ring buffer '{Name}' is disposed.");
         var handled = 0;
         var sinceCommit = 0;
         var position = _position;
         try
         {
+            if (_leaseOutstanding)
+                throw new InvalidOperationException($"A record of ring buffer '{Name}' is still leased; dispose the lease before draining.");
             while (handled < maxRecords)
             {
                 var next = position;
                 var status = _view.TryRead(ref next, out var data);
                 if (status is RingRecordStatus.Empty or RingRecordStatus.Busy)
                     break;
+                // Consumed before the handler runs: a handler that throws on a poison record must not
+                // wedge the ring on it.
+                position = next;
                 if (status == RingRecordStatus.Record)
                 {
-                    handler(data);
                     handled++;
+                    handler(data);
                 }
                 else
                 {
                     Interlocked.Increment(ref _discarded);
                 }
-                position = next;
                 if (++sinceCommit >= CommitEvery)
                 {
                     _view.Commit(position);
@@ -164,40 +197,49 @@ public sealed class RingBufferReader : IDisposable
         }
         finally
         {
-            // Records handled before a throwing handler stay consumed; the one that threw is consumed too,
-            // so a poison record cannot wedge the ring.
             _position = position;
             _view.Commit(position);
             Interlocked.Add(ref _received, handled);
+            Exit();
         }
         return handled;
     }
 
     /// <summary>
     /// Blocks until records may be available, <paramref name="timeoutMilliseconds"/> pass (-1: no limit) or
-    /// the reader is closed. Returns true when the ring has data to read.
+    /// the reader is disposed. Returns true when the ring has data to read, false on timeout or disposal.
     /// </summary>
     public bool Wait(int timeoutMilliseconds = -1)
     {
-        Span<ulong> ready = stackalloc ulong[2];
-        var spin = new SpinWait();
-        while (!_closed)
+        if (!TryEnter())
+            return false;
+        try
         {
-            if (_view.PendingBytes != 0)
+            Span<ulong> ready = stackalloc ulong[2];
+            var spin = new SpinWait();
+            while (!_closed)
             {
-                // Data is there; if the next record is still busy (being written by a BPF program on another
-                // CPU, which takes microseconds), epoll would report readable in a loop, so spin briefly.
-                var probe = _position;
-                if (_view.TryRead(ref probe, out _) != RingRecordStatus.Busy)
-                    return true;
-                spin.SpinOnce();
-                continue;
+                if (_view.PendingBytes != 0)
+                {
+                    // Data is there; if the next record is still busy (being written by a BPF program on another
+                    // CPU, which takes microseconds), epoll would report readable in a loop, so spin briefly.
+                    var probe = _position;
+                    if (_view.TryRead(ref probe, out _) != RingRecordStatus.Busy)
+                        return true;
+                    spin.SpinOnce();
+                    continue;
+                }
+                // Level-triggered: the ring fd is readable while producer != consumer, the eventfd once signalled.
+                var n = Libc.EpollWait(_epoll, ready, timeoutMilliseconds);
+                if (n == 0 && timeoutMilliseconds >= 0)
+                    return !_closed && _view.PendingBytes != 0;
             }
-            var n = Libc.EpollWait(_epoll, ready, timeoutMilliseconds);
-            if (n == 0 && timeoutMilliseconds >= 0)
-                return !_closed && _view.PendingBytes != 0;
+            return false;
         }
-        return false;
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <summary>
@@ -223,14 +265,15 @@ public sealed class RingBufferReader : IDisposable
         {
             while (Wait())
             {
-                lock (_gate)
-                {
-                    if (_closed)
-                        break;
-                    Drain(handler, 4096);
-                }
+                if (_closed)
+                    break;
+                Drain(handler, 4096);
             }
             _completion.TrySetResult();
+        }
+        catch (ObjectDisposedException) when (_closed)
+        {
+            _completion.TrySetResult(); // disposed between Wait and Drain
         }
         catch (Exception e)
         {
@@ -238,7 +281,10 @@ public sealed class RingBufferReader : IDisposable
         }
     }
 
-    /// <summary>Wakes and stops the reader thread (waiting for its current batch), then unmaps the ring.</summary>
+    /// <summary>
+    /// Wakes every blocked <see cref="Wait"/>, stops the reader thread (after its current record) and unmaps
+    /// the ring once no operation or lease is using it.
+    /// </summary>
     public void Dispose()
     {
         Thread? thread;
@@ -252,12 +298,29 @@ public sealed class RingBufferReader : IDisposable
         }
         if (thread is not null && thread != Thread.CurrentThread)
             thread.Join();
-        lock (_gate)
+        Exit(); // the owner's use
+        if (thread is null)
+            _completion.TrySetResult();
+    }
+
+    private bool TryEnter()
+    {
+        while (true)
         {
-            _view.Dispose();
-            _epoll.Dispose();
-            _wake.Dispose();
+            var users = Volatile.Read(ref _users);
+            if (users == 0 || _closed)
+                return false;
+            if (Interlocked.CompareExchange(ref _users, users + 1, users) == users)
+                return true;
         }
-        _completion.TrySetResult();
+    }
+
+    private void Exit()
+    {
+        if (Interlocked.Decrement(ref _users) != 0)
+            return;
+        _view.Dispose();
+        _epoll.Dispose();
+        _wake.Dispose();
     }
 }
