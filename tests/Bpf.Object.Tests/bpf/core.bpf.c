@@ -33,6 +33,8 @@ int core_reads(void *ctx)
 	out[14] = BPF_CORE_READ(n, arr[2].b);
 	out[15] = __builtin_preserve_field_info(b->sig, BPF_FIELD_SIGNED);
 	out[16] = BPF_CORE_READ(task, pid);
+	out[17] = BPF_CORE_READ((struct amb *)ctx, b);
+	out[18] = ((struct sized_field *)ctx)->value;
 	return 0;
 }
 

@@ -44,6 +44,18 @@ struct nested {
 	struct nested_inner arr[4];
 };
 
+/* The target has two candidates for this (amb and amb___two) that disagree: ambiguous, so poisoned. */
+struct amb {
+	int a;
+	int b;
+};
+
+/* 4 bytes here, 8 in the target: a direct load of it is widened. */
+struct sized_field {
+	int before;
+	unsigned int value;
+};
+
 #pragma clang attribute pop
 
 enum test_state {

@@ -9,6 +9,8 @@
  *  - nested: arr comes first; nested_inner has b before a.
  *  - test_state: other values, and no TEST_STATE_ONLY_LOCAL.
  *  - only_local_type does not exist.
+ *  - amb has a flavor amb___two with b at another offset: two candidates that disagree.
+ *  - sized_field.value is 8 bytes, not 4, at offset 8.
  */
 struct task_struct {
 	long state;                     /* offset 0 */
@@ -44,6 +46,21 @@ enum test_state {
 	TEST_STATE_B = 7,
 };
 
+struct amb {
+	int b;                          /* offset 0 */
+	int a;
+};
+
+struct amb___two {
+	long long x;
+	int b;                          /* offset 8 */
+};
+
+struct sized_field {
+	int before;
+	unsigned long long value;       /* offset 8, size 8 */
+};
+
 typedef void (*btf_trace_sched_process_exec)(void *ctx, struct task_struct *p, int old_pid);
 
 struct task_struct target_task;
@@ -51,3 +68,6 @@ struct bits target_bits;
 struct nested target_nested;
 enum test_state target_state;
 btf_trace_sched_process_exec target_tp;
+struct amb target_amb;
+struct amb___two target_amb_two;
+struct sized_field target_sized;
