@@ -22,4 +22,7 @@ public sealed class ProgramLoadOptions
 
     /// <summary>Largest verifier log buffer; the buffer grows up to this while the kernel reports ENOSPC.</summary>
     public int MaximumLogSize { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>The kernel version errors are judged against; null reads the running kernel's (tests set it).</summary>
+    internal Version? KernelVersionOverride { get; init; }
 }

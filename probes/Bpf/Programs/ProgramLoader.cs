@@ -65,7 +65,7 @@ internal static class ProgramLoader
         if (errno == Errno.ENOSPC && firstErrno != Errno.ENOSPC)
             errno = firstErrno; // the log was truncated even at the maximum; report the real failure
 
-        throw LoadFailed(spec, errno, log);
+        throw LoadFailed(spec, errno, log, options.KernelVersionOverride ?? KernelVersion.RunningVersion);
     }
 
     private static string DecodeLog(byte[] buffer)
@@ -74,12 +74,12 @@ internal static class ProgramLoader
         return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
     }
 
-    private static BpfException LoadFailed(ProgramSpec spec, Errno errno, string log)
+    private static BpfException LoadFailed(ProgramSpec spec, Errno errno, string log, Version? running)
     {
         var noLog = string.IsNullOrWhiteSpace(log);
         var type = (uint)spec.Type;
         // An unknown program type is refused with EINVAL before the verifier runs, so there is no log.
-        if (errno == Errno.EINVAL && noLog && KernelFeatures.ProgramTypeMinimumKernel(type) is { } minimum && !KernelVersion.IsAtLeast(minimum))
+        if (errno == Errno.EINVAL && noLog && KernelFeatures.ProgramTypeMinimumKernel(type) is { } minimum && running is not null && running < Version.Parse(minimum))
             return new KernelFeatureNotSupportedException($"program type {KernelFeatures.ProgramTypeName(type)}", minimum, errno,
                 $"Program '{spec.Name}' (section '{spec.SectionName}') cannot be loaded.");
         return new VerifierException(spec.Name, errno, log, Hint(errno, log, noLog));
