@@ -160,6 +160,30 @@ public sealed partial class CollectionTests
     }
 
     [SkippableFact]
+    public void SocketFilterReportsLoopbackPacketsThroughTheRing()
+    {
+        Requirements.RequireRoot();
+        Requirements.RequireKernelBtf();
+        // count_packets emits a record for packets of exactly target_who bytes: Ethernet (14) + IPv4 (20)
+        // + UDP (8) + payload on loopback.
+        var payload = new byte[300 + Random.Shared.Next(500)];
+        var frameLength = 14 + 20 + 8 + payload.Length;
+        using var collection = BpfCollection.Load(LoaderTestSpec((ulong)frameLength), new CollectionLoadOptions { Programs = new HashSet<string> { "count_packets" } });
+        collection.ThrowIfAnyFailed();
+        using var reader = new RingBufferReader(collection.Map("events"), collection.Map("events_lost"));
+        using var link = Links.SocketFilterLink.Attach(collection.Program("count_packets"), "lo");
+
+        using var receiver = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        using var sender = new System.Net.Sockets.UdpClient();
+        sender.Send(payload, payload.Length, (System.Net.IPEndPoint)receiver.Client.LocalEndPoint!);
+
+        var records = Collect(reader, r => r.Kind == 4, wanted: 1);
+        Assert.NotEmpty(records);
+        Assert.All(records, r => Assert.Equal((ulong)frameLength, r.Value));
+        Assert.Equal(-1, link.TryReceive(new byte[16])); // the filter returns 0: nothing is queued on the socket
+    }
+
+    [SkippableFact]
     public void OneRefusedProgramDoesNotStopTheOthers()
     {
         Requirements.RequireRoot();

@@ -26,16 +26,21 @@ internal static class ErrorHints
         return hint;
     }
 
+    /// <summary>The bracketed (active) mode of a lockdown file's text, or null.</summary>
+    internal static string? ParseLockdownMode(string text)
+    {
+        var start = text.IndexOf('[');
+        var end = start < 0 ? -1 : text.IndexOf(']', start + 1);
+        return end > start + 1 ? text[(start + 1)..end] : null;
+    }
+
     /// <summary>The active lockdown mode ("none", "integrity", "confidentiality"), or null when lockdown is not available.</summary>
     public static string? ReadLockdownMode()
     {
         try
         {
             // The file lists every mode and brackets the active one: "none [integrity] confidentiality".
-            var text = File.ReadAllText(LockdownPath);
-            var start = text.IndexOf('[');
-            var end = text.IndexOf(']', start + 1);
-            return start >= 0 && end > start ? text[(start + 1)..end] : null;
+            return ParseLockdownMode(File.ReadAllText(LockdownPath));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
