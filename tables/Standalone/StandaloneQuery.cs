@@ -98,6 +98,11 @@ public sealed class StandaloneQuery : IDisposable
                 }
                 rows.Add(row);
             }
+            // Only the first result is shown, but later statements must still be prepared: that is where the
+            // authorizer refuses a write hidden after a SELECT ("SELECT 1; DELETE ...").
+            while (reader.NextResult())
+            {
+            }
             return new QueryResult(columns, rows);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is SqliteAuth or SqliteReadOnly)
