@@ -30,6 +30,7 @@ public static class ProbeDefinitions
             return
             [
                 Constant("ignore_tgid", (uint)settings.IgnoredProcessId),
+                Constant("ring_wakeup_bytes", (uint)settings.RingWakeupBytes),
                 Constant("max_argv_bytes", (uint)settings.MaxArgvBytes),
                 Constant("max_args", (uint)settings.MaxArgs),
                 Constant("record_forks", settings.RecordForks),
@@ -53,6 +54,7 @@ public static class ProbeDefinitions
             var constants = new List<KeyValuePair<string, byte[]>>
             {
                 Constant("ignore_tgid", (uint)settings.IgnoredProcessId),
+                Constant("ring_wakeup_bytes", (uint)settings.RingWakeupBytes),
                 Constant("record_read_opens", settings.RecordReadOpens),
                 Constant("record_executable", settings.RecordExecutable),
             };

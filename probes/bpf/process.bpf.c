@@ -302,7 +302,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
 	rec->h.size = sizeof(*rec);
 	rec->status = task->exit_code;
 	rec->lifetime_ns = rec->h.boot_ns - task->group_leader->start_boottime;
-	bpf_ringbuf_submit(rec, 0);
+	ring_submit(process_events, rec);
 	return 0;
 }
 
@@ -320,6 +320,6 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	fill_event_header(&rec->h, EVENT_PROCESS_FORK, child);
 	rec->h.size = sizeof(*rec);
 	rec->parent_start_ns = parent->group_leader->start_boottime;
-	bpf_ringbuf_submit(rec, 0);
+	ring_submit(process_events, rec);
 	return 0;
 }

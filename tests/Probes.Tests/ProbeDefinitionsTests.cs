@@ -49,6 +49,7 @@ public sealed class ProbeDefinitionsTests
             ExcludePathPrefixes = ["/proc/"],
             RecordForks = true,
             IgnoredProcessId = 4321,
+            RingWakeupBytes = 65536,
         };
         var constants = probe.BuildConstants(settings);
         Assert.NotEmpty(constants);

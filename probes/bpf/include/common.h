@@ -16,7 +16,13 @@
  *    sums the per-CPU values and reports them as drops.
  *  - Configuration is .rodata: `const volatile` globals with a default, set by the loader before
  *    the program is loaded (the verifier then prunes disabled branches). Names are snake_case and
- *    the C# ProbeSettings documents each one. Every probe has ignore_tgid (below).
+ *    the C# ProbeSettings documents each one. Every probe has ignore_tgid and ring_wakeup_bytes
+ *    (below).
+ *  - Wake-ups: waking the reader costs the producer an irq_work and the reader a context switch,
+ *    several microseconds per record when the reader keeps up (then the kernel's default wakes it
+ *    for every record). With ring_wakeup_bytes > 0 a record wakes the reader only when that many
+ *    bytes are waiting; the reader must then also drain on a timer (epoll timeout), or the last
+ *    records of a burst wait for the next burst. 0 keeps the kernel's default.
  */
 #ifndef OSQUERY_BPF_COMMON_H
 #define OSQUERY_BPF_COMMON_H
@@ -114,6 +120,17 @@ static __always_inline void fill_event_header(struct event_header *h, __u16 kind
 		__type(value, __u64);                              \
 	} name##_lost SEC(".maps")
 
+/* Bytes waiting in a ring before a record wakes its reader; 0: the kernel's default (see above). */
+const volatile __u32 ring_wakeup_bytes = 0;
+
+/* The wake-up flag for a record about to be added to `ring`. */
+static __always_inline __u64 ring_wakeup_flags(void *ring)
+{
+	if (ring_wakeup_bytes == 0)
+		return 0;
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= ring_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 /* Counts one record lost on this CPU in a `<ring>_lost` map. */
 static __always_inline void count_lost(void *lost_map)
 {
@@ -129,9 +146,12 @@ static __always_inline void count_lost(void *lost_map)
  */
 static __always_inline void ring_output(void *ring, void *lost_map, void *data, __u64 size)
 {
-	if (bpf_ringbuf_output(ring, data, size, 0) != 0)
+	if (bpf_ringbuf_output(ring, data, size, ring_wakeup_flags(ring)) != 0)
 		count_lost(lost_map);
 }
+
+/* Submits a record from ring_reserve(). */
+#define ring_submit(ring, rec) bpf_ringbuf_submit(rec, ring_wakeup_flags(&ring))
 
 /* Reserves a fixed-size record in the ring, counting a loss when the ring is full. */
 #define ring_reserve(ring, type) ({                                     \

@@ -84,6 +84,12 @@ enum bpf_map_type {
 #define BPF_RB_NO_WAKEUP (1ULL << 0)
 #define BPF_RB_FORCE_WAKEUP (1ULL << 1)
 
+/* bpf_ringbuf_query flags */
+#define BPF_RB_AVAIL_DATA 0
+#define BPF_RB_RING_SIZE 1
+#define BPF_RB_CONS_POS 2
+#define BPF_RB_PROD_POS 3
+
 /* Socket filter programs see the packet through this (the kernel rewrites field accesses). */
 struct __sk_buff {
 	__u32 len;

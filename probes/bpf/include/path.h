@@ -53,10 +53,12 @@ struct walk_root {
 	struct dentry *dentry;
 };
 
+/* task must be a BTF pointer (bpf_get_current_task_btf(), tp_btf arguments): these are direct loads. */
 static __always_inline void read_task_root(struct task_struct *task, struct walk_root *root)
 {
-	root->mnt = BPF_CORE_READ(task, fs, root.mnt);
-	root->dentry = BPF_CORE_READ(task, fs, root.dentry);
+	struct fs_struct *fs = task->fs;
+	root->mnt = fs->root.mnt;
+	root->dentry = fs->root.dentry;
 }
 
 /* This CPU's cursor, reset to the start of the data area; NULL only if the map is missing. */
@@ -202,12 +204,13 @@ static __always_inline void append_file_path(struct record_cursor *cursor, __u8 
 	append_dentry_path(cursor, data, limit, dentry, vfsmnt, root, flags);
 }
 
-/* Appends the task's current working directory (fs->pwd). */
+/* Appends the task's current working directory (fs->pwd); task must be a BTF pointer. */
 static __always_inline void append_cwd_path(struct record_cursor *cursor, __u8 *data, __u32 limit,
 					    struct task_struct *task, const struct walk_root *root, __u16 *flags)
 {
-	struct dentry *dentry = BPF_CORE_READ(task, fs, pwd.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	struct fs_struct *fs = task->fs;
+	struct dentry *dentry = fs->pwd.dentry;
+	struct vfsmount *vfsmnt = fs->pwd.mnt;
 	append_dentry_path(cursor, data, limit, dentry, vfsmnt, root, flags);
 }
 
