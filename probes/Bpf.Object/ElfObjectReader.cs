@@ -10,6 +10,10 @@ internal static class ElfObjectReader
 {
     private const uint BpfFReadOnlyProg = 1u << 7; // BPF_F_RDONLY_PROG: programs may not write .rodata
 
+    // The kernel refuses array values above KMALLOC_MAX_SIZE (4 MiB with 4 KiB pages); 16 MiB leaves room for
+    // larger pages while keeping a corrupt .bss size from driving a huge allocation here.
+    private const ulong MaxGlobalDataSize = 16 * 1024 * 1024;
+
     public static CollectionSpec Read(ReadOnlySpan<byte> input)
     {
         var elf = ElfFile.Parse(input);
@@ -34,8 +38,8 @@ internal static class ElfObjectReader
                 continue;
             if (section.Size == 0)
                 continue; // the kernel refuses value_size 0, and nothing can refer into an empty section
-            if (section.Size > int.MaxValue / 2)
-                ThrowHelper.Throw($"The data section '{section.Name}' is {section.Size} bytes, too large for a map value.");
+            if (section.Size > MaxGlobalDataSize)
+                ThrowHelper.Throw($"The data section '{section.Name}' is {section.Size} bytes, larger than the {MaxGlobalDataSize} bytes a map value may have.");
             var isReadOnly = section.Name == ".rodata" || section.Name.StartsWith(".rodata.", StringComparison.Ordinal);
             var datasecId = 0;
             btf?.TryFindType(section.Name, BtfKind.DataSec, out datasecId);

@@ -40,6 +40,8 @@ internal static class CoreFieldLocator
             else if (kind == BtfKind.Array)
             {
                 var array = local.GetArray(type);
+                if (array.Count != 0 && (uint)access[i] >= array.Count)
+                    ThrowHelper.Throw($"CO-RE accessor '{accessString}' indexes element {access[i]} of a local array of {array.Count}.");
                 var elementBits = (ulong)local.GetTypeSize(array.ElementTypeId) * 8;
                 bits += (ulong)access[i] * elementBits;
                 type = local.SkipQualifiers(array.ElementTypeId);
