@@ -150,7 +150,7 @@ static __always_inline __u16 read_user_sockaddr(const void *uaddr, __u32 addrlen
 		return 0;
 	if (addrlen > sizeof(sa))
 		addrlen = sizeof(sa);
-	if (bpf_probe_read_user(&sa, addrlen & 31, uaddr) != 0)
+	if (bpf_probe_read_user(&sa, addrlen, uaddr) != 0)
 		return 0;
 	if (sa.family == AF_INET && addrlen >= 8) {
 		__builtin_memcpy(end->addr, &sa.v4, 4);
