@@ -46,9 +46,8 @@ public sealed class ExtensionCaller
         w.FieldBegin(TType.String, 2); w.String(item);
         w.FieldBegin(TType.Map, 3); w.StringMap(request);
         w.FieldStop();
-        var result = Exchange(w, "call");
-        var response = Decode.Expect<ThriftStruct>(result[0], "ExtensionResponse");
-        return new CallReply(Decode.Status(Decode.Expect<ThriftStruct>(response[1], "ExtensionStatus")), Decode.Rows(response[2]));
+        using var socket = Connect();
+        return ExchangeOn(socket, w, "call", ReadCallResult);
     }
 
     /// <summary>{"action":"generate","context":json}; context omitted when null.</summary>
@@ -120,7 +119,77 @@ public sealed class ExtensionCaller
         return ExchangeOn(socket, request, method);
     }
 
-    internal ThriftStruct ExchangeOn(Socket socket, ThriftWriter request, string method)
+    internal ThriftStruct ExchangeOn(Socket socket, ThriftWriter request, string method) =>
+        ExchangeOn(socket, request, method, r => r.ReadStruct());
+
+    /// <summary>
+    /// Reads call_result { 0: ExtensionResponse { 1: status, 2: list&lt;map&lt;string,string&gt;&gt; } } straight into
+    /// rows, checking the wire types, without building the generic value tree (large generates).
+    /// </summary>
+    private static CallReply ReadCallResult(ThriftReader reader)
+    {
+        ExtensionStatusValue? status = null;
+        List<Dictionary<string, string>>? rows = null;
+        while (true)
+        {
+            var type = (TType)reader.ReadByte();
+            if (type == TType.Stop)
+                break;
+            var id = reader.ReadI16();
+            if (id != 0 || type != TType.Struct)
+            {
+                reader.ReadValue(type);
+                continue;
+            }
+            while (true)
+            {
+                var fieldType = (TType)reader.ReadByte();
+                if (fieldType == TType.Stop)
+                    break;
+                var fieldId = reader.ReadI16();
+                if (fieldId == 1 && fieldType == TType.Struct)
+                    status = Decode.Status(reader.ReadStruct());
+                else if (fieldId == 2 && fieldType == TType.List)
+                    rows = ReadRows(reader);
+                else
+                    reader.ReadValue(fieldType);
+            }
+        }
+        if (status is null)
+            throw new ThriftProtocolError("The call reply has no ExtensionResponse status (MISSING_RESULT in osqueryd).");
+        return new CallReply(status, rows ?? []);
+    }
+
+    private static List<Dictionary<string, string>> ReadRows(ThriftReader reader)
+    {
+        var elementType = (TType)reader.ReadByte();
+        var count = reader.ReadI32();
+        if (count < 0)
+            throw new ThriftProtocolError($"Negative row count {count}.");
+        if (count > 0 && elementType != TType.Map)
+            throw new ThriftProtocolError($"Expected list<map>, got list<{elementType}>.");
+        var rows = new List<Dictionary<string, string>>(Math.Min(count, 1 << 16));
+        for (var i = 0; i < count; i++)
+        {
+            var keyType = (TType)reader.ReadByte();
+            var valueType = (TType)reader.ReadByte();
+            var pairs = reader.ReadI32();
+            if (pairs < 0)
+                throw new ThriftProtocolError($"Negative map size {pairs}.");
+            if (pairs > 0 && (keyType != TType.String || valueType != TType.String))
+                throw new ThriftProtocolError($"Expected map<string,string>, got map<{keyType},{valueType}>.");
+            var row = new Dictionary<string, string>(Math.Min(pairs, 1024), StringComparer.Ordinal);
+            for (var p = 0; p < pairs; p++)
+            {
+                var key = reader.ReadString();
+                row[key] = reader.ReadString();
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    internal T ExchangeOn<T>(Socket socket, ThriftWriter request, string method, Func<ThriftReader, T> readResult)
     {
         var bytes = request.Written;
         socket.Send(bytes.AsSpan()); // one write: the buffered transport flushes once per message
@@ -140,7 +209,7 @@ public sealed class ExtensionCaller
             throw new ThriftProtocolError($"Expected a reply named {method}, got {header.Name}.");
         LastReplyWasStrict = header.Strict;
         LastReplySeqId = header.SeqId;
-        return reader.ReadStruct();
+        return readResult(reader);
     }
 
     /// <summary>Whether the last reply had a strict (versioned) header, as osqueryd's strict-write peers send.</summary>

@@ -34,7 +34,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
     public ExtensionListener(string path, Extension.IAsync handler, TConfiguration configuration, TimeSpan readTimeout, ILogger logger)
     {
         _transport = new UnixSocketServerTransport(path, configuration, readTimeout);
-        _processor = new Extension.AsyncProcessor(handler, new ForwardingLogger<Extension.AsyncProcessor>(logger));
+        _processor = new ExtensionProcessor(handler, logger);
         _logger = logger;
     }
 

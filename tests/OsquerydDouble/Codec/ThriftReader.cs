@@ -13,6 +13,7 @@ public sealed class ThriftReader
     private readonly long _maxBytes;
     private readonly byte[] _scratch = new byte[8];
     private long _consumed;
+    private byte[] _text = new byte[256]; // reused for string bodies
 
     public ThriftReader(Stream stream, long maxMessageBytes = 512L * 1024 * 1024)
     {
@@ -61,9 +62,11 @@ public sealed class ThriftReader
         if (length < 0)
             throw new ThriftProtocolError($"Negative string length {length}.");
         Check(length);
-        var bytes = new byte[length];
-        Fill(bytes);
-        return Encoding.UTF8.GetString(bytes);
+        if (_text.Length < length)
+            _text = new byte[Math.Max(length, _text.Length * 2)];
+        var span = _text.AsSpan(0, length);
+        Fill(span);
+        return Encoding.UTF8.GetString(span);
     }
 
     /// <summary>Reads any value of <paramref name="type"/> into the decoded-value classes.</summary>
