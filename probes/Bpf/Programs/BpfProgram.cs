@@ -51,7 +51,10 @@ public sealed class BpfProgram : IDisposable
     /// Runs the program in the kernel with BPF_PROG_TEST_RUN (supported for socket filters, raw
     /// tracepoints, tracing and syscall programs, among others) and returns its return value.
     /// </summary>
-    public uint TestRun(ReadOnlySpan<byte> data = default, ReadOnlySpan<byte> context = default, uint repeat = 1) =>
+    /// <param name="data">Packet data (socket filters); must be empty for raw tracepoints.</param>
+    /// <param name="context">Context bytes: for raw tracepoints the u64 arguments.</param>
+    /// <param name="repeat">Runs per call; 0 runs once and is the only value raw tracepoints accept.</param>
+    public uint TestRun(ReadOnlySpan<byte> data = default, ReadOnlySpan<byte> context = default, uint repeat = 0) =>
         BpfInterop.ProgTestRun(_sys, Handle, data, context, repeat, Name);
 
     /// <summary>Closes the program's fd; links that use it keep it alive in the kernel until they are disposed.</summary>

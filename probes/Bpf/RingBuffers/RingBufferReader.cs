@@ -102,6 +102,16 @@ public sealed class RingBufferReader : IDisposable
     /// <summary>Completes when the thread started by <see cref="Start"/> ends; faulted if the handler threw.</summary>
     public Task Completion => _completion.Task;
 
+    /// <summary>
+    /// How long the <see cref="Start"/> thread pauses after a batch that emptied the ring (default: no pause).
+    /// The kernel wakes the reader only when a record is committed while the reader has caught up
+    /// (kernel/bpf/ringbuf.c bpf_ringbuf_commit), so a reader that drains every record at once is woken
+    /// once per record: a context switch per event under a syscall-heavy workload. Pausing a millisecond
+    /// or two lets records accumulate and be read in batches without wake-ups, at the cost of that much
+    /// latency. Keep it well below the time the ring takes to fill at peak rate.
+    /// </summary>
+    public TimeSpan BatchInterval { get; set; }
+
     /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
     public bool IsClosed => _closed;
 
@@ -263,11 +273,15 @@ public sealed class RingBufferReader : IDisposable
     {
         try
         {
+            const int BatchSize = 4096;
             while (Wait())
             {
                 if (_closed)
                     break;
-                Drain(handler, 4096);
+                var handled = Drain(handler, BatchSize);
+                var pause = BatchInterval;
+                if (handled < BatchSize && pause > TimeSpan.Zero && !_closed)
+                    Thread.Sleep(pause);
             }
             _completion.TrySetResult();
         }
