@@ -75,6 +75,15 @@ public class MapTests
     }
 
     [Fact]
+    public void StringLiteralSectionsAreReadOnlyGlobalData()
+    {
+        var strings = _spec.Maps[".rodata.str1.1"];
+        Assert.True(strings.IsGlobalData && strings.Freeze);
+        Assert.Equal("literal-string\0", Encoding.ASCII.GetString(Assert.IsType<byte[]>(strings.Contents)));
+        Assert.Contains(_spec.Programs["raw_short"].MapReferences, r => r is { MapName: ".rodata.str1.1", IsValue: true, Offset: 0 });
+    }
+
+    [Fact]
     public void KernelBtfHasDataSectionSizesAndVariableOffsets()
     {
         var original = Assert.IsType<BtfSpec>(_spec.Btf);

@@ -111,7 +111,11 @@ SEC("raw_tp/sys_exit")
 int raw_short(void *ctx)
 {
 	__u64 key = 1, *value = bpf_map_lookup_elem(&sized, &key);
-	return value ? 1 : 0;
+	char buf[16];
+
+	/* A string literal: clang puts it in .rodata.str1.1, a global data section of its own. */
+	bpf_probe_read_kernel_str(buf, sizeof(buf), "literal-string");
+	return value ? buf[0] : 0;
 }
 
 SEC("tp_btf/sched_process_exec")
