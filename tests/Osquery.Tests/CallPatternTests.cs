@@ -148,4 +148,18 @@ public sealed class CallPatternTests
         Assert.Equal(Server.ExtensionExitReason.ShutdownRequested, await h.WaitForExitAsync());
         Assert.False(File.Exists(socket));
     }
+
+    [Fact]
+    public async Task ReplyLargerThanTheLimitBecomesAClearError()
+    {
+        var table = new SyntheticTable { RowCount = 1000 };
+        await using var h = ServerHarness.Create([table], maxReplyBytes: 10_000).Start();
+        await h.Server.Registered.WaitAsync(TimeSpan.FromSeconds(60));
+        var reply = h.Caller.Generate("synthetic_table", "{}");
+        Assert.Equal(1, reply.Status.Code);
+        Assert.Contains("1000 rows", reply.Status.Message);
+        Assert.Empty(reply.Rows);
+        table.RowCount = 3;
+        Assert.Equal(0, h.Caller.Generate("synthetic_table", "{}").Status.Code);
+    }
 }

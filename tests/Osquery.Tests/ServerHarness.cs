@@ -33,7 +33,7 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public static ServerHarness Create(
         IReadOnlyList<ITablePlugin>? tables = null, Action<ExtensionManagerDouble>? configureManager = null,
-        TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? readTimeout = null, bool startManager = true)
+        TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? readTimeout = null, bool startManager = true, int? maxReplyBytes = null)
     {
         var manager = new ExtensionManagerDouble();
         configureManager?.Invoke(manager);
@@ -48,6 +48,7 @@ internal sealed class ServerHarness : IAsyncDisposable
             ConnectionReadTimeout = readTimeout ?? TimeSpan.FromSeconds(30),
             Name = "osquery-bpf-test",
             Version = "1.2.3",
+            MaxReplyBytes = maxReplyBytes ?? 96 * 1024 * 1024,
         }, tables, TestLogger);
         return new ServerHarness(manager, server, tables);
     }

@@ -31,10 +31,12 @@ internal sealed class ExtensionListener : IAsyncDisposable
     private long _connectionsAccepted;
     private long _connectionsFailed;
 
-    public ExtensionListener(string path, Extension.IAsync handler, TConfiguration configuration, TimeSpan readTimeout, ILogger logger)
+    public ExtensionListener(
+        string path, Extension.IAsync handler, TConfiguration configuration, TimeSpan readTimeout, ILogger logger,
+        int maxReplyBytes = ExtensionProcessor.DefaultMaxReplyBytes)
     {
         _transport = new UnixSocketServerTransport(path, configuration, readTimeout);
-        _processor = new ExtensionProcessor(handler, logger);
+        _processor = new ExtensionProcessor(handler, logger, maxReplyBytes);
         _logger = logger;
     }
 

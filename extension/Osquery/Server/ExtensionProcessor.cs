@@ -17,16 +17,18 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
     /// The largest reply we send. osqueryd links Thrift C++ 0.17, whose buffered transport refuses messages
     /// over 100 MiB; a bigger result becomes a clear error instead of a broken connection.
     /// </summary>
-    public const int MaxReplyBytes = 96 * 1024 * 1024;
+    public const int DefaultMaxReplyBytes = 96 * 1024 * 1024;
 
     private readonly Extension.IAsync _handler;
     private readonly ILogger _logger;
+    private readonly int _maxReplyBytes;
 
-    public ExtensionProcessor(Extension.IAsync handler, ILogger logger)
+    public ExtensionProcessor(Extension.IAsync handler, ILogger logger, int maxReplyBytes = DefaultMaxReplyBytes)
         : base(handler, new ForwardingLogger<Extension.AsyncProcessor>(logger))
     {
         _handler = handler;
         _logger = logger;
+        _maxReplyBytes = maxReplyBytes;
         processMap_["call"] = CallAsync;
     }
 
@@ -50,7 +52,7 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
 
         using var encoder = new CallReplyEncoder();
         encoder.Encode(seqId, response);
-        if (encoder.Length > MaxReplyBytes)
+        if (encoder.Length > _maxReplyBytes)
         {
             var rows = response.Response?.Count ?? 0;
             _logger.LogWarning("call({Registry}, {Item}) produced {Bytes} bytes in {Rows} rows; replying with an error instead.",
@@ -60,8 +62,8 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
                 Status = new ExtensionStatus
                 {
                     Code = 1,
-                    Message = $"The result of '{args.Item}' has {rows} rows ({encoder.Length / (1024 * 1024)} MiB), more than osqueryd " +
-                              "accepts in one reply (100 MiB); constrain the query, for example with a time range.",
+                    Message = $"The result of '{args.Item}' has {rows} rows ({encoder.Length} bytes), more than osqueryd " +
+                              $"accepts in one reply ({_maxReplyBytes} bytes here); constrain the query, for example with a time range.",
                     Uuid = response.Status?.Uuid ?? 0,
                 },
                 Response = [],

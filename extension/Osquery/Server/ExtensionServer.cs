@@ -208,7 +208,7 @@ public sealed class ExtensionServer
         var uuid = status.Uuid;
         var path = _options.ExtensionSocketPath(uuid);
         var listener = new ExtensionListener(path, new ExtensionHandler(_router, RequestShutdown),
-            ThriftSettings.CreateConfiguration(), _options.ConnectionReadTimeout, _logger);
+            ThriftSettings.CreateConfiguration(), _options.ConnectionReadTimeout, _logger, _options.MaxReplyBytes);
         try
         {
             listener.Start();

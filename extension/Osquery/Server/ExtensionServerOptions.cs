@@ -39,6 +39,12 @@ public sealed class ExtensionServerOptions
     /// <summary>How long an accepted connection may stay silent while we wait for its next request.</summary>
     public TimeSpan ConnectionReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The largest call reply sent; a bigger table result is answered with status code 1 and a message saying
+    /// so. osqueryd (Thrift C++ 0.17) refuses messages over 100 MiB, so the default stays below that.
+    /// </summary>
+    public int MaxReplyBytes { get; init; } = 96 * 1024 * 1024;
+
     /// <summary>The socket path osqueryd expects for uuid <paramref name="uuid"/>: "&lt;manager&gt;.&lt;uuid&gt;".</summary>
     public string ExtensionSocketPath(long uuid) => $"{ManagerSocketPath}.{uuid}";
 
