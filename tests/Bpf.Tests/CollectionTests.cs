@@ -87,7 +87,7 @@ public sealed partial class CollectionTests
         var who = UniqueWho();
         using var collection = BpfCollection.Load(LoaderTestSpec((ulong)who, multiplier: 3));
         collection.ThrowIfAnyFailed();
-        using var reader = new RingBufferReader(collection.Map("events"), collection.Map("events_lost"));
+        using var reader = collection.OpenRingBuffer("events"); // finds "events_lost" by convention
 
         GetPriority(0, who + 1); // not the configured target: filtered out in the kernel
         GetPriority(0, who);
@@ -106,6 +106,8 @@ public sealed partial class CollectionTests
         Assert.True(collection.Map(".bss").TryLookup(new byte[4], bss));
         Assert.Equal(2UL, BinaryPrimitives.ReadUInt64LittleEndian(bss));
         Assert.Equal(0UL, reader.Lost);
+        collection.Map("events_lost").UpdatePerCpu(0u, Enumerable.Repeat(5UL, Maps.PossibleCpus.Count).ToArray().AsSpan());
+        Assert.Equal(5UL * (ulong)Maps.PossibleCpus.Count, reader.Lost); // the reader sums the convention's counter
     }
 
     [SkippableFact]

@@ -68,6 +68,17 @@ public sealed class BpfCollection : IDisposable
         return result.Program ?? throw new InvalidOperationException($"Program '{name}' is not loaded ({result.Status}){(result.Error is null ? "." : ": " + result.Error.Message)}", result.Error);
     }
 
+    /// <summary>
+    /// Opens a reader on ring buffer map <paramref name="ringName"/>, with its lost-record counter: the map
+    /// named <paramref name="lostCounterName"/>, or by convention "&lt;ring&gt;_lost" when that map exists.
+    /// </summary>
+    public RingBuffers.RingBufferReader OpenRingBuffer(string ringName, string? lostCounterName = null)
+    {
+        var ring = Map(ringName);
+        var lost = lostCounterName is not null ? Map(lostCounterName) : _maps.GetValueOrDefault(ringName + "_lost");
+        return new RingBuffers.RingBufferReader(ring, lost);
+    }
+
     /// <summary>Throws an <see cref="AggregateException"/> naming every program that failed to load or attach.</summary>
     public void ThrowIfAnyFailed()
     {
