@@ -39,11 +39,21 @@ public sealed class ErrnoTests
     public void LockdownModeIsTheBracketedOne(string text, string? mode) => Assert.Equal(mode, ErrorHints.ParseLockdownMode(text));
 
     [Fact]
-    public void PrivilegeHintNamesTheCapabilities()
+    public void PrivilegeHintNamesTheCapabilitiesOrSaysRootIsNotTheProblem()
     {
         var hint = ErrorHints.PrivilegeHint();
-        Assert.Contains("CAP_BPF", hint);
-        Assert.Contains("CAP_PERFMON", hint);
+        if (OsqueryBpf.TestSupport.Requirements.IsRoot)
+            Assert.Contains("already runs as root", hint);
+        else
+            Assert.Contains("CAP_BPF with CAP_PERFMON", hint);
+    }
+
+    [Fact]
+    public void EpermOnAMapWriteIsAboutFreezingNotPrivileges()
+    {
+        var hint = ErrorHints.For(BpfCmd.BPF_MAP_UPDATE_ELEM, Errno.EPERM);
+        Assert.Contains("frozen", hint);
+        Assert.DoesNotContain("CAP_BPF", hint);
     }
 
     [Theory]

@@ -115,8 +115,7 @@ public sealed unsafe class FakeKernelTests
         });
         var e = Assert.Throws<VerifierException>(() => ProgramLoader.Load(fake, TinyProgram(), new ProgramLoadOptions()));
         Assert.Contains("Operation not permitted (EPERM)", e.Message);
-        Assert.Contains("CAP_BPF", e.Message);
-        Assert.Contains("CAP_PERFMON", e.Message);
+        Assert.Contains(ErrorHints.PrivilegeHint(), e.Message);
     }
 
     [Fact]

@@ -102,6 +102,7 @@ public sealed class MapTests
         map.Freeze();
         var e = Assert.Throws<BpfSyscallException>(() => map.Update(0u, 6UL));
         Assert.Equal(Errno.EPERM, e.Errno);
+        Assert.Contains("frozen", e.Message);
         Assert.True(map.TryLookup(0u, out ulong v));
         Assert.Equal(5UL, v);
     }

@@ -7,6 +7,16 @@ internal static class ErrorHints
 {
     private const string LockdownPath = "/sys/kernel/security/lockdown";
 
+    /// <summary>Advice for <paramref name="errno"/> from bpf(2) <paramref name="command"/>, or null when there is nothing useful to add.</summary>
+    public static string? For(BpfCmd command, Errno errno) => (command, errno) switch
+    {
+        (BpfCmd.BPF_MAP_UPDATE_ELEM or BpfCmd.BPF_MAP_DELETE_ELEM, Errno.EPERM) =>
+            "The map is frozen (BPF_MAP_FREEZE) or read-only for user space; .rodata maps are frozen once loaded.",
+        (BpfCmd.BPF_MAP_UPDATE_ELEM, Errno.E2BIG) => "The map is full (max_entries reached).",
+        (BpfCmd.BPF_MAP_CREATE, Errno.ENOMEM) => "The kernel could not allocate the map; lower max_entries or check the memory cgroup limit.",
+        _ => For(errno),
+    };
+
     /// <summary>A sentence or two of advice for <paramref name="errno"/>, or null when there is nothing useful to add.</summary>
     public static string? For(Errno errno) => errno switch
     {
@@ -19,11 +29,28 @@ internal static class ErrorHints
     /// <summary>Advice for EPERM/EACCES: privileges first, then lockdown when it is the likely cause.</summary>
     public static string PrivilegeHint()
     {
-        var hint = "Loading eBPF programs needs root, or CAP_BPF with CAP_PERFMON (CAP_NET_ADMIN for socket filters).";
+        var hint = IsRoot()
+            ? "This process already runs as root, so the kernel refuses the operation itself: kernel lockdown, a security module, or a program type this kernel does not allow (fentry and LSM need BPF trampolines)."
+            : "Loading eBPF programs needs root, or CAP_BPF with CAP_PERFMON (CAP_NET_ADMIN for socket filters).";
         var lockdown = ReadLockdownMode();
         if (lockdown == "confidentiality")
             hint += " Kernel lockdown is in 'confidentiality' mode, which forbids BPF programs from reading kernel memory; boot with lockdown=integrity or none.";
         return hint;
+    }
+
+    /// <summary>Whether the effective uid is 0 (the "Uid:" line of /proc/self/status: real, effective, saved, fs).</summary>
+    private static bool IsRoot()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            var fields = line?.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return fields is { Length: > 2 } && fields[2] == "0";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The bracketed (active) mode of a lockdown file's text, or null.</summary>

@@ -9,7 +9,7 @@ internal static class ThrowHelper
     /// <summary>"BPF_MAP_CREATE failed for map 'events': Operation not permitted (EPERM). hint"</summary>
     public static BpfSyscallException BpfCommandFailed(BpfCmd command, Errno errno, string subject)
     {
-        var hint = ErrorHints.For(errno);
+        var hint = ErrorHints.For(command, errno);
         return new BpfSyscallException("bpf", command, errno,
             $"{command} failed for {subject}: {errno.Describe()}.{(hint is null ? "" : " " + hint)}");
     }
