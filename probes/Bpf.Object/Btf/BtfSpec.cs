@@ -49,8 +49,20 @@ public sealed partial class BtfSpec
 
     /// <summary>Parses a BTF blob (header, type section, string section).</summary>
     /// <exception cref="BpfObjectException">The blob is truncated, has a bad magic or header, or a type record runs past its section or has an unknown kind.</exception>
-    public static BtfSpec Parse(ReadOnlySpan<byte> btf)
+    public static BtfSpec Parse(ReadOnlySpan<byte> btf) => ParseOwned(btf.ToArray());
+
+    /// <summary>
+    /// Reads and parses a BTF file such as <c>/sys/kernel/btf/vmlinux</c> (a convenience; with
+    /// <see cref="CollectionSpec.ParseFile"/> the only file access in this library). The bytes are read once and
+    /// not copied again.
+    /// </summary>
+    /// <exception cref="BpfObjectException">The file's contents are not valid BTF.</exception>
+    public static BtfSpec ParseFile(string path) => ParseOwned(File.ReadAllBytes(path));
+
+    /// <summary>Parses <paramref name="raw"/>, which the new spec keeps: the caller must not change it afterwards.</summary>
+    private static BtfSpec ParseOwned(byte[] raw)
     {
+        ReadOnlySpan<byte> btf = raw;
         if (btf.Length < 24)
             ThrowHelper.Throw($"BTF is {btf.Length} bytes long, shorter than the 24-byte header.");
         var magic = BinaryPrimitives.ReadUInt16LittleEndian(btf);
@@ -75,7 +87,6 @@ public sealed partial class BtfSpec
         if (strLen == 0 || btf[(int)(headerLength + strOff + strLen - 1)] != 0)
             ThrowHelper.Throw("BTF string section is empty or does not end with a NUL byte.");
 
-        var raw = btf.ToArray();
         var typesStart = (int)(headerLength + typeOff);
         var types = raw.AsSpan(typesStart, (int)typeLen);
 
