@@ -45,43 +45,40 @@ public sealed partial class EventStore
     private List<Dictionary<string, string>> Execute(SqliteConnection connection, TableDefinition table, SelectStatement statement,
         CancellationToken cancellationToken)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = statement.Sql;
+        using var select = new NativeStatement(connection, statement.Sql);
         foreach (var (name, value) in statement.Parameters)
-            command.Parameters.AddWithValue(name, value);
+            select.Bind(name, value);
 
         var columns = statement.Columns;
+        var reader = new RowReader(columns);
         var rows = new List<Dictionary<string, string>>();
         // Thrift's binary protocol: a map header (6 bytes), then per entry two 4-byte lengths and the UTF-8 bytes.
         long bytes = 0;
         var keyBytes = columns.Select(c => 8L + Encoding.UTF8.GetByteCount(c.Name)).ToArray();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        try
         {
-            if ((rows.Count & 1023) == 0)
-                cancellationToken.ThrowIfCancellationRequested();
-            var row = new Dictionary<string, string>(columns.Count, StringComparer.Ordinal);
-            bytes += 6;
-            for (var i = 0; i < columns.Count; i++)
+            while (select.Step())
             {
-                var value = Format(reader, i, columns[i]);
-                row[columns[i].Name] = value;
-                bytes += keyBytes[i] + (value.Length < 64 && IsAscii(value) ? value.Length : Encoding.UTF8.GetByteCount(value));
+                if ((rows.Count & 1023) == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                var row = new Dictionary<string, string>(columns.Count, StringComparer.Ordinal);
+                bytes += 6;
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    var value = reader.Read(select, i);
+                    row[columns[i].Name] = value;
+                    bytes += keyBytes[i] + (value.Length < 64 && IsAscii(value) ? value.Length : Encoding.UTF8.GetByteCount(value));
+                }
+                if (bytes > _options.MaxResultBytes)
+                    throw new ResultTooLargeException(table.Name, _options.MaxResultBytes, rows.Count);
+                rows.Add(row);
             }
-            if (bytes > _options.MaxResultBytes)
-                throw new ResultTooLargeException(table.Name, _options.MaxResultBytes, rows.Count);
-            rows.Add(row);
+        }
+        finally
+        {
+            select.Reset();
         }
         return rows;
-    }
-
-    private static string Format(SqliteDataReader reader, int ordinal, ColumnDefinition column)
-    {
-        if (reader.IsDBNull(ordinal))
-            return ""; // osqueryd reads an empty numeric value as NULL
-        return column.Storage == StorageKind.Integer
-            ? reader.GetInt64(ordinal).ToString(CultureInfo.InvariantCulture) // plain decimal: no '+', no leading zeros
-            : reader.GetString(ordinal);
     }
 
     private static bool IsAscii(string value)

@@ -102,7 +102,7 @@ public sealed partial class EventStore
                     state.CountDropped();
                     continue;
                 }
-                state.Insert!.Execute();
+                state.Insert!.ExecuteInsert();
                 state.NextEid++;
                 written[index]++;
             }
@@ -156,25 +156,25 @@ public sealed partial class EventStore
     /// turned into a row.</summary>
     private bool TryBind(TableState state, Event e)
     {
-        var columns = state.Definition.Columns;
         var insert = state.Insert!;
+        var integers = state.IntegerOf;
+        var texts = state.TextOf;
         try
         {
-            for (var i = 0; i < columns.Count; i++)
+            for (var i = 0; i < integers.Length; i++)
             {
-                var column = columns[i];
-                if (i == state.EidOrdinal)
-                    insert.BindInteger(i, state.NextEid);
-                else if (column.IntegerOf is { } integer)
+                if (integers[i] is { } integer)
                 {
                     var value = integer(e);
-                    if (column.Nullable && value == ColumnListBuilder<object>.Null)
+                    if (value == ColumnListBuilder<object>.Null && state.Nullable[i])
                         insert.BindNull(i);
                     else
                         insert.BindInteger(i, value);
                 }
+                else if (texts[i] is { } text)
+                    insert.BindText(i, text(e));
                 else
-                    insert.BindText(i, column.TextOf!(e));
+                    insert.BindInteger(i, state.NextEid); // eid: the only column without an accessor
             }
             return true;
         }

@@ -48,6 +48,8 @@ try
     };
     await using var store = EventStore.Open(options);
 
+    var process = Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
     var watch = Stopwatch.StartNew();
     foreach (var e in events)
     {
@@ -56,9 +58,37 @@ try
     }
     await store.FlushAsync();
     watch.Stop();
+    process.Refresh();
+    var cpu = process.TotalProcessorTime - cpuBefore;
     var counters = store.GetCounters("ebpf_file_events");
     Console.WriteLine($"mode={mode} rows={counters.Rows} written={counters.Written} dropped-then-retried={counters.Dropped}");
-    Console.WriteLine($"ingest: {counters.Written / watch.Elapsed.TotalSeconds:N0} rows/s ({watch.Elapsed.TotalSeconds:F2} s)");
+    Console.WriteLine($"ingest: {counters.Written / watch.Elapsed.TotalSeconds:N0} rows/s wall ({watch.Elapsed.TotalSeconds:F2} s); " +
+        $"process CPU {cpu.TotalSeconds:F2} s = {counters.Written / cpu.TotalSeconds:N0} rows per CPU-second (producer + writer); load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+
+    // The writer alone: queue a batch of events while the writer is held, then time how fast it drains them.
+    {
+        var writerOnly = Math.Min(rows, 200_000);
+        var writerOptions = new StoreOptions
+        {
+            DatabasePath = mode == "memory" ? StoreOptions.InMemory : Path.Combine(folder, "writer-only.db"),
+            ChannelCapacity = writerOnly, MaxRowsPerTable = rows, MaxAgeSeconds = 7200,
+        };
+        await using var writerStore = EventStore.Open(writerOptions);
+        using (await writerStore.PauseWriterAsync())
+        {
+            for (var i = 0; i < writerOnly; i++)
+                writerStore.TryAdd(events[i]);
+        }
+        process.Refresh();
+        var writerCpuBefore = process.TotalProcessorTime;
+        var writerWatch = Stopwatch.StartNew();
+        await writerStore.FlushAsync();
+        writerWatch.Stop();
+        process.Refresh();
+        var written = writerStore.GetCounters("ebpf_file_events").Written;
+        Console.WriteLine($"writer alone: {written / writerWatch.Elapsed.TotalSeconds:N0} rows/s wall, " +
+            $"{written / (process.TotalProcessorTime - writerCpuBefore).TotalSeconds:N0} rows per CPU-second ({written} rows queued first)");
+    }
 
     // A time window holding 10,000 rows: rows are spread evenly over 1800 s.
     var secondsFor10k = (int)Math.Round(10_000.0 * 1800 / rows);
@@ -69,17 +99,24 @@ try
         new Constraint("time", ConstraintOperator.LessThan, (from + secondsFor10k).ToString(CultureInfo.InvariantCulture)),
     };
     var timings = new List<double>();
+    var cpuTimings = new List<double>();
     var matched = 0;
     for (var run = 0; run < 9; run++)
     {
+        process.Refresh();
+        var queryCpu = process.TotalProcessorTime;
         var queryWatch = Stopwatch.StartNew();
         var result = await store.QueryAsync("ebpf_file_events", constraints, null);
         queryWatch.Stop();
+        process.Refresh();
         matched = result.Count;
         timings.Add(queryWatch.Elapsed.TotalMilliseconds);
+        cpuTimings.Add((process.TotalProcessorTime - queryCpu).TotalMilliseconds);
     }
     timings.Sort();
-    Console.WriteLine($"generate (time window, {matched} rows, all columns): min {timings[0]:F1} ms, median {timings[timings.Count / 2]:F1} ms over {timings.Count} runs");
+    cpuTimings.Sort();
+    Console.WriteLine($"generate (time window, {matched} rows, all columns): min {timings[0]:F1} ms, median {timings[timings.Count / 2]:F1} ms over {timings.Count} runs " +
+        $"(process CPU min {cpuTimings[0]:F1} ms, median {cpuTimings[cpuTimings.Count / 2]:F1} ms)");
 
     var countTimings = new List<double>();
     for (var run = 0; run < 9; run++)

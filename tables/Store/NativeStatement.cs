@@ -29,9 +29,58 @@ internal sealed class NativeStatement : IDisposable
 
     public void BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, index + 1));
 
+    public void BindDouble(int index, double value) => Check(raw.sqlite3_bind_double(_statement, index + 1, value));
+
+    /// <summary>Binds parameter <paramref name="index"/> (0-based) to a long, double or string.</summary>
+    public void Bind(int index, object value)
+    {
+        switch (value)
+        {
+            case long integer: BindInteger(index, integer); break;
+            case double real: BindDouble(index, real); break;
+            case string text: BindText(index, text); break;
+            default: throw new ArgumentException($"A parameter of type '{value?.GetType().Name}' cannot be bound.", nameof(value));
+        }
+    }
+
+    /// <summary>Binds the parameter called <paramref name="name"/> (with its @ prefix).</summary>
+    public void Bind(string name, object value)
+    {
+        var index = raw.sqlite3_bind_parameter_index(_statement, name);
+        if (index == 0)
+            throw new ArgumentException($"The statement has no parameter '{name}'.", nameof(name));
+        Bind(index - 1, value);
+    }
+
+    /// <summary>Advances to the next result row; false when there is none.</summary>
+    public bool Step()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc == raw.SQLITE_ROW)
+            return true;
+        if (rc == raw.SQLITE_DONE)
+            return false;
+        throw Error(rc);
+    }
+
+    /// <summary>Makes the statement ready to run again (bindings are kept).</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    public long ColumnInteger(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    /// <summary>The UTF-8 bytes of a text column, valid until the next step.</summary>
+    public ReadOnlySpan<byte> ColumnUtf8(int column) => raw.sqlite3_column_blob(_statement, column);
+
     /// <summary>Binds parameter <paramref name="index"/> (0-based) to a string, copied by SQLite.</summary>
     public void BindText(int index, string value)
     {
+        if (value.Length == 0)
+        {
+            Check(raw.sqlite3_bind_text(_statement, index + 1, ReadOnlySpan<byte>.Empty));
+            return;
+        }
         var max = Encoding.UTF8.GetMaxByteCount(value.Length);
         if (max > _utf8.Length)
             _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
@@ -47,6 +96,15 @@ internal sealed class NativeStatement : IDisposable
         if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
             throw Error(rc);
         return raw.sqlite3_changes(_db);
+    }
+
+    /// <summary>Runs an INSERT and resets it.</summary>
+    public void ExecuteInsert()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        raw.sqlite3_reset(_statement);
+        if (rc != raw.SQLITE_DONE)
+            throw Error(rc);
     }
 
     public void Dispose() => _statement.Dispose();
