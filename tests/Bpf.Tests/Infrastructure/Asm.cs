@@ -20,6 +20,7 @@ internal static class Asm
     public static Instruction Add64Imm(byte dst, int imm) => new(0x07, dst, 0, 0, imm);
     public static Instruction And64Imm(byte dst, int imm) => new(0x57, dst, 0, 0, imm);
     public static Instruction Rsh64Imm(byte dst, int imm) => new(0x77, dst, 0, 0, imm);
+    public static Instruction Lsh64Imm(byte dst, int imm) => new(0x67, dst, 0, 0, imm);
     public static Instruction StoreImm32(byte dst, short offset, int imm) => new(0x62, dst, 0, offset, imm);
     public static Instruction StoreReg64(byte dst, short offset, byte src) => new(0x7b, dst, src, offset, 0);
     public static Instruction LoadReg64(byte dst, byte src, short offset) => new(0x79, dst, src, offset, 0);
@@ -66,6 +67,20 @@ internal static class Asm
         yield return Call(GetCurrentPidTgid);
         yield return Rsh64Imm(0, 32);
         yield return JumpIfEqualImm(0, tgid, 2);
+        yield return Mov64Imm(0, 0);
+        yield return Exit();
+    }
+
+    /// <summary>
+    /// Exits (returning 0) unless the current thread id is <paramref name="tid"/>: stricter than the tgid,
+    /// so the runtime's own threads cannot add hits. Clobbers r0.
+    /// </summary>
+    public static IEnumerable<Instruction> ExitUnlessTid(int tid)
+    {
+        yield return Call(GetCurrentPidTgid);
+        yield return Lsh64Imm(0, 32); // keep the low half (the thread id)
+        yield return Rsh64Imm(0, 32);
+        yield return JumpIfEqualImm(0, tid, 2);
         yield return Mov64Imm(0, 0);
         yield return Exit();
     }

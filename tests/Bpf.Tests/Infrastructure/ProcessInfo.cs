@@ -8,6 +8,10 @@ internal static partial class ProcessInfo
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int GetPid();
 
+    /// <summary>gettid(2): the calling thread's kernel id.</summary>
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    public static partial int GetTid();
+
     /// <summary>The parent pid, from field 4 of /proc/self/stat (after the parenthesised command name).</summary>
     public static int ParentPid()
     {
