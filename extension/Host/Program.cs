@@ -52,7 +52,11 @@ internal static class Program
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
-            context.Cancel = true; // we exit ourselves, after deregistering and removing the socket
+            // The first signal stops us cleanly (deregister, remove the socket); a second one while that is
+            // under way gets the default action, so an operator can always end the process.
+            if (stop.IsCancellationRequested)
+                return;
+            context.Cancel = true;
             logger.LogInformation("Received {Signal}; deregistering and stopping.", context.Signal);
             stop.Cancel();
         }

@@ -145,13 +145,15 @@ public sealed class ExtensionBinaryTests
         Assert.False(File.Exists(manager.ExtensionSocketPath(registration.Reply.Uuid)));
     }
 
-    [SkippableFact]
-    public async Task SigtermDeregistersRemovesTheSocketAndExitsZero()
+    [SkippableTheory]
+    [InlineData(15)] // SIGTERM, what osqueryd's watcher sends on shutdown
+    [InlineData(2)]  // SIGINT
+    public async Task SignalDeregistersRemovesTheSocketAndExitsZero(int signal)
     {
         var (manager, process, registration) = await StartAsync(socket => ["--socket", socket, "--timeout", "3", "--interval", "3"]);
         using var _ = manager;
         using var __ = process;
-        process.Signal(15);
+        process.Signal(signal);
         Assert.Equal(0, await process.WaitForExitAsync(Long));
         Assert.Equal([registration.Reply.Uuid], manager.Deregistrations);
         Assert.False(File.Exists(manager.ExtensionSocketPath(registration.Reply.Uuid)));

@@ -30,7 +30,7 @@ public sealed class ExtensionServer
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _shutdownRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ExtensionListener? _listener;
+    private volatile ExtensionListener? _listener;
     private int _registrations;
 
     /// <summary>Creates a server for <paramref name="tables"/>; nothing happens until <see cref="RunAsync"/>.</summary>
@@ -291,6 +291,10 @@ public sealed class ExtensionServer
             _logger.LogWarning("osqueryd no longer lists extension uuid {Uuid} (its worker restarted?); registering again.", Uuid);
             await StopListeningAsync().ConfigureAwait(false);
             var failure = await RegisterAndListenAsync(cancellationToken).ConfigureAwait(false);
+            // A manager that stops answering while we re-register is gone, not unavailable: exit 0 and let
+            // osqueryd's watcher restart us.
+            if (failure is ExtensionExitReason.ManagerUnavailable)
+                return ExtensionExitReason.ManagerGone;
             if (failure is not null)
                 return failure.Value;
         }
