@@ -60,6 +60,19 @@ public class LinkingTests
     }
 
     [Fact]
+    public void CallbackAddressesAreLinkedLikeCalls()
+    {
+        // bpf_loop(4, loop_step, ...): the ld_imm64 of loop_step becomes BPF_PSEUDO_FUNC with a relative target.
+        var program = _spec.Programs["with_callback"];
+        var functions = Functions(program);
+        var step = functions.Single(f => f.Name == "loop_step");
+        var index = Array.FindIndex(program.Instructions, i => i.IsFunctionReference);
+        Assert.True(index >= 0, "no BPF_PSEUDO_FUNC ld_imm64");
+        Assert.Equal(step.Index, index + program.Instructions[index].Immediate + 1);
+        Assert.Empty(program.MapReferences);
+    }
+
+    [Fact]
     public void LineInfoIsSortedAndInsideTheProgram()
     {
         foreach (var program in _spec.Programs.Values)
@@ -87,11 +100,11 @@ public class LinkingTests
         for (var i = 0; i < program.Instructions.Length; i++)
         {
             var instruction = program.Instructions[i];
-            if (!instruction.IsBpfToBpfCall)
+            if (!instruction.IsBpfToBpfCall && !instruction.IsFunctionReference)
                 continue;
             calls++;
             var target = i + instruction.Immediate + 1;
-            Assert.True(starts.Contains(target), $"{program.Name}: the call at {i} lands on {target}, not a function start");
+            Assert.True(starts.Contains(target), $"{program.Name}: the call or callback at {i} lands on {target}, not a function start");
         }
         Assert.Equal(functions.Count > 1, calls > 0);
     }

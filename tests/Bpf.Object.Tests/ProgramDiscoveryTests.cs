@@ -13,6 +13,7 @@ public class ProgramDiscoveryTests
     [InlineData("raw_long", "raw_tracepoint/sys_enter", ProgramType.RawTracepoint, AttachType.None, "sys_enter")]
     [InlineData("raw_short", "raw_tp/sys_exit", ProgramType.RawTracepoint, AttachType.None, "sys_exit")]
     [InlineData("btf_tp", "tp_btf/sched_process_exec", ProgramType.Tracing, AttachType.TraceRawTracepoint, "sched_process_exec")]
+    [InlineData("with_callback", "raw_tp/sched_switch", ProgramType.RawTracepoint, AttachType.None, "sched_switch")]
     [InlineData("sock_filter", "socket", ProgramType.SocketFilter, AttachType.None, "")]
     public void FindsEveryProgramWithItsTypeAndTarget(string name, string section, ProgramType type, AttachType attach, string attachTo)
     {
@@ -29,7 +30,8 @@ public class ProgramDiscoveryTests
     [Fact]
     public void SubprogramsAreNotPrograms()
     {
-        Assert.Equal(7, s_spec.Programs.Count);
+        Assert.Equal(8, s_spec.Programs.Count);
+        Assert.DoesNotContain("loop_step", s_spec.Programs.Keys);
         Assert.DoesNotContain("leaf", s_spec.Programs.Keys);
         Assert.DoesNotContain("middle", s_spec.Programs.Keys);
         Assert.DoesNotContain("global_helper", s_spec.Programs.Keys);

@@ -124,6 +124,21 @@ int btf_tp(void *ctx)
 	return global_helper(0);
 }
 
+static int loop_step(__u32 index, void *data)
+{
+	*(__u64 *)data += index;
+	return 0;
+}
+
+/* bpf_loop takes a callback: an ld_imm64 of a function address (BPF_PSEUDO_FUNC) to link like a call. */
+SEC("raw_tp/sched_switch")
+int with_callback(void *ctx)
+{
+	__u64 sum = 0;
+	bpf_loop(4, loop_step, &sum, 0);
+	return sum == 6;
+}
+
 SEC("socket")
 int sock_filter(void *ctx)
 {
