@@ -72,7 +72,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
             catch (TTransportException e)
             {
                 _logger.LogWarning("Accepting a connection on {Path} failed: {Message}", Path, e.Message);
-                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false); // e.g. out of file descriptors: do not spin
                 continue;
             }
             Interlocked.Increment(ref _connectionsAccepted);
