@@ -2,6 +2,7 @@
 //
 //   dotnet run -c Release --project benchmarks/BpfObject                 # kernel BTF parse + lookups, 20 runs
 //   dotnet run -c Release --project benchmarks/BpfObject -- dump x.bpf.o [target.btf]
+//   dotnet run -c Release --project benchmarks/BpfObject -- objects a.bpf.o b.bpf.o   # parse + CO-RE vs kernel
 using System.Diagnostics;
 using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.Object.Btf;
@@ -27,6 +28,41 @@ if (args.Length >= 2 && args[0] == "dump")
             foreach (var fixup in CoreRelocator.Apply(program, spec.Btf, target).Fixups)
                 Console.WriteLine($"  {fixup}");
         }
+    }
+    return 0;
+}
+
+if (args.Length >= 2 && args[0] == "objects")
+{
+    var kernel = BtfSpec.ParseFile("/sys/kernel/btf/vmlinux");
+    foreach (var objectPath in args.Skip(1))
+    {
+        var elf = File.ReadAllBytes(objectPath);
+        var parseTimes = new double[20];
+        var relocateTimes = new double[20];
+        var (programs, relocations, poisoned) = (0, 0, 0);
+        for (var run = 0; run < parseTimes.Length; run++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var spec = CollectionSpec.Parse(elf);
+            parseTimes[run] = stopwatch.Elapsed.TotalMilliseconds;
+            (programs, relocations, poisoned) = (spec.Programs.Count, 0, 0);
+            stopwatch.Restart();
+            foreach (var program in spec.Programs.Values)
+            {
+                if (spec.Btf is null || program.CoreRelocations.Count == 0)
+                    continue;
+                var result = CoreRelocator.Apply(program, spec.Btf, kernel);
+                relocations += result.Fixups.Count;
+                poisoned += result.Poisoned.Count();
+            }
+            relocateTimes[run] = stopwatch.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(parseTimes);
+        Array.Sort(relocateTimes);
+        Console.WriteLine($"{Path.GetFileName(objectPath)}: {elf.Length} bytes, {programs} programs, {relocations} CO-RE relocations ({poisoned} poisoned)");
+        Console.WriteLine($"  parse:            min {parseTimes[0]:F2} ms, median {parseTimes[10]:F2} ms");
+        Console.WriteLine($"  CO-RE vs kernel:  min {relocateTimes[0]:F2} ms, median {relocateTimes[10]:F2} ms (kernel name index already built after run 1)");
     }
     return 0;
 }

@@ -2,12 +2,6 @@ using OsqueryBpf.Bpf.Object.Btf;
 
 namespace OsqueryBpf.Bpf.Object.Core;
 
-/// <summary>Where an accessor chain ends: its bit offset from the root, the field's type and bitfield width.</summary>
-internal readonly record struct CoreField(ulong BitOffset, int TypeId, uint BitfieldSize)
-{
-    public bool IsBitfield => BitfieldSize != 0;
-}
-
 /// <summary>
 /// Follows a CO-RE accessor chain (<c>0:2:1</c>) through the local type, and looks for the same path by member
 /// names through a candidate target type. The first accessor indexes the root as an array; the rest are member

@@ -40,7 +40,8 @@ public static class CoreRelocator
             }
             catch (BpfObjectException e)
             {
-                throw new BpfObjectException($"The CO-RE relocation {relocation.Kind} '{relocation.AccessString}' at instruction {relocation.InstructionIndex} of program '{program.Name}' is malformed: {e.Message}", e);
+                var detail = e.Message.EndsWith('.') ? e.Message : e.Message + ".";
+                throw new BpfObjectException($"The CO-RE relocation {relocation.Kind} '{relocation.AccessString}' at instruction {relocation.InstructionIndex} of program '{program.Name}' is malformed: {detail}", e);
             }
             fixups.Add(Patch(instructions, relocation, outcome));
         }

@@ -166,30 +166,3 @@ internal sealed class ElfFile
         return Encoding.UTF8.GetString(rest[..end]);
     }
 }
-
-/// <summary>One ELF section header.</summary>
-internal sealed record ElfSection(int Index, string Name, uint Type, ulong Flags, ulong Offset, ulong Size, uint Link, uint Info, ulong EntrySize)
-{
-    public bool IsExecutable => Type == ElfFile.ShtProgBits && (Flags & ElfFile.ShfExecInstr) != 0;
-}
-
-/// <summary>One ELF symbol.</summary>
-internal sealed record ElfSymbol(int Index, string Name, byte Binding, byte Type, ushort SectionIndex, ulong Value, ulong Size)
-{
-    public const byte SttObject = 1;
-    public const byte SttFunc = 2;
-    public const byte SttSection = 3;
-    public const byte StbLocal = 0;
-    public const byte StbGlobal = 1;
-    public const byte StbWeak = 2;
-}
-
-/// <summary>One SHT_REL entry: where, which kind and against which symbol.</summary>
-internal readonly record struct ElfRelocation(ulong Offset, uint Type, ElfSymbol Symbol)
-{
-    public const uint RBpf64_64 = 1;      // ld_imm64
-    public const uint RBpf64Abs64 = 2;    // data (e.g. .BTF), not in code
-    public const uint RBpf64Abs32 = 3;    // data (e.g. .BTF.ext), not in code
-    public const uint RBpf64NoDyld32 = 4;
-    public const uint RBpf64_32 = 10;     // call
-}
