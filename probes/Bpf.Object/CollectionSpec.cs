@@ -83,6 +83,9 @@ public sealed partial class CollectionSpec
         BtfForKernel is null ? null : (byte[])BtfForKernel.Clone(),
         License);
 
+    /// <summary>Replaces the program of the same name (used by <see cref="Core.CoreRelocator.ApplyAll"/> on its own clone).</summary>
+    internal void ReplaceProgram(ProgramSpec program) => _programs[program.Name] = program;
+
     internal static CollectionSpec Create(Dictionary<string, MapSpec> maps, Dictionary<string, ProgramSpec> programs,
         Dictionary<string, VariableSpec> variables, BtfSpec? btf, byte[]? btfForKernel, string license) =>
         new(maps, programs, variables, btf, btfForKernel, license);

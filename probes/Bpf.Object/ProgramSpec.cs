@@ -53,7 +53,9 @@ public sealed class ProgramSpec
     public ProgramSpec Clone() => WithInstructions((Instruction[])Instructions.Clone());
 
     /// <summary>A copy that uses <paramref name="instructions"/> (for example the result of CO-RE relocation).</summary>
-    public ProgramSpec WithInstructions(Instruction[] instructions) => new()
+    public ProgramSpec WithInstructions(Instruction[] instructions) => WithInstructions(instructions, withCoreRelocations: true);
+
+    internal ProgramSpec WithInstructions(Instruction[] instructions, bool withCoreRelocations) => new()
     {
         Name = Name,
         SectionName = SectionName,
@@ -67,7 +69,7 @@ public sealed class ProgramSpec
         FuncInfoRecordSize = FuncInfoRecordSize,
         LineInfo = (byte[])LineInfo.Clone(),
         LineInfoRecordSize = LineInfoRecordSize,
-        CoreRelocations = CoreRelocations,
+        CoreRelocations = withCoreRelocations ? CoreRelocations : [],
     };
 
     /// <inheritdoc />

@@ -140,13 +140,18 @@ public class CoreRelocationTests
     }
 
     [Fact]
-    public void ApplyAllRelocatesEveryProgramOfAClone()
+    public void ApplyAllReturnsARelocatedCopyThatCannotBeRelocatedTwice()
     {
-        var clone = _spec.Clone();
-        var fixups = CoreRelocator.ApplyAll(clone, _target);
+        var relocated = CoreRelocator.ApplyAll(_spec, _target, out var fixups);
         Assert.Equal(_result.Fixups, fixups["core_reads"]);
-        Assert.Equal(_result.Instructions, clone.Programs["core_reads"].Instructions);
-        Assert.NotEqual(_result.Instructions, _spec.Programs["core_reads"].Instructions);
+        Assert.Equal(_result.Instructions, relocated.Programs["core_reads"].Instructions);
+        Assert.Empty(relocated.Programs["core_reads"].CoreRelocations);
+        Assert.NotEqual(_result.Instructions, _spec.Programs["core_reads"].Instructions); // the input is untouched
+        Assert.NotEmpty(_spec.Programs["core_reads"].CoreRelocations);
+
+        var again = CoreRelocator.ApplyAll(relocated, _target, out var none);
+        Assert.Empty(none);
+        Assert.Equal(_result.Instructions, again.Programs["core_reads"].Instructions);
     }
 
     [Fact]

@@ -48,24 +48,30 @@ public static class CoreRelocator
         return new CoreRelocationResult(instructions, fixups);
     }
 
-    /// <summary>Applies the relocations of every program of <paramref name="spec"/> in place, returning the fixups per program.</summary>
-    /// <exception cref="BpfObjectException">The spec has CO-RE relocations but no BTF, or a record is malformed.</exception>
-    public static IReadOnlyDictionary<string, IReadOnlyList<CoreFixup>> ApplyAll(CollectionSpec spec, BtfSpec target)
+    /// <summary>
+    /// Relocates every program of <paramref name="spec"/> against <paramref name="target"/> and returns a relocated
+    /// copy whose programs have no CO-RE relocations left (so applying twice is harmless); <paramref name="spec"/>
+    /// is not modified. <paramref name="fixups"/> has the outcome per program name.
+    /// </summary>
+    /// <exception cref="BpfObjectException">A program has CO-RE relocations but the object has no BTF, or a record is malformed.</exception>
+    public static CollectionSpec ApplyAll(CollectionSpec spec, BtfSpec target, out IReadOnlyDictionary<string, IReadOnlyList<CoreFixup>> fixups)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(target);
         var result = new Dictionary<string, IReadOnlyList<CoreFixup>>(StringComparer.Ordinal);
+        var relocated = spec.Clone();
         foreach (var program in spec.Programs.Values)
         {
             if (program.CoreRelocations.Count == 0)
                 continue;
             if (spec.Btf is null)
                 ThrowHelper.Throw($"The program '{program.Name}' has CO-RE relocations but the object has no BTF.");
-            var relocated = Apply(program, spec.Btf, target);
-            program.Instructions = relocated.Instructions;
-            result[program.Name] = relocated.Fixups;
+            var applied = Apply(program, spec.Btf, target);
+            relocated.ReplaceProgram(program.WithInstructions(applied.Instructions, withCoreRelocations: false));
+            result[program.Name] = applied.Fixups;
         }
-        return result;
+        fixups = result;
+        return relocated;
     }
 
     /// <summary>What to write for one relocation, before looking at the instruction.</summary>
