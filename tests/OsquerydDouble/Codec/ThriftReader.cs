@@ -57,6 +57,23 @@ public sealed class ThriftReader
 
     public string ReadString() => ReadStringBody(ReadI32());
 
+    /// <summary>Reads past a string without decoding it (for benchmarks that only count rows).</summary>
+    public void SkipString()
+    {
+        var length = ReadI32();
+        if (length < 0)
+            throw new ThriftProtocolError($"Negative string length {length}.");
+        Check(length);
+        if (_text.Length < Math.Min(length, 1 << 16))
+            _text = new byte[Math.Min(Math.Max(length, _text.Length * 2), 1 << 16)];
+        while (length > 0)
+        {
+            var chunk = Math.Min(length, _text.Length);
+            Fill(_text.AsSpan(0, chunk));
+            length -= chunk;
+        }
+    }
+
     private string ReadStringBody(int length)
     {
         if (length < 0)
