@@ -41,10 +41,10 @@ internal sealed class ElfFile
 
     public static ElfFile Parse(ReadOnlySpan<byte> input)
     {
+        if (input.Length < 4 || input[0] != 0x7f || input[1] != (byte)'E' || input[2] != (byte)'L' || input[3] != (byte)'F')
+            ThrowHelper.Throw("The input is not an ELF object (it does not start with the ELF magic 7f 45 4c 46).");
         if (input.Length < HeaderSize)
             ThrowHelper.Throw($"The ELF object is {input.Length} bytes long, shorter than the {HeaderSize}-byte ELF64 header.");
-        if (input[0] != 0x7f || input[1] != (byte)'E' || input[2] != (byte)'L' || input[3] != (byte)'F')
-            ThrowHelper.Throw("The input is not an ELF object (bad magic).");
         if (input[4] != 2)
             ThrowHelper.Throw($"The ELF object has class {input[4]}; only ELF64 (2) is supported.");
         if (input[5] != 1)
