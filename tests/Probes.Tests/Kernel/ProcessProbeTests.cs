@@ -18,7 +18,7 @@ public sealed class ProcessProbeFixture : IDisposable
         Requirements.RequireRoot();
         Requirements.RequireKernelBtf();
         lock (_gate)
-            return _probe ??= new LoadedProbe(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0 }, Keep);
+            return _probe ??= new LoadedProbe(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0, RecordForks = true }, Keep);
     }
 
     private bool Keep(Event evt)
@@ -27,6 +27,8 @@ public sealed class ProcessProbeFixture : IDisposable
             return false;
         if (process.Syscall == "exit")
             return _markedPids.Contains(process.Pid);
+        if (process.Syscall == "fork")
+            return process.Parent == Environment.ProcessId; // children of this test process
         if (process.Argv.Any(a => a.Contains(MarkerPrefix)) || process.Path.Contains(MarkerPrefix))
         {
             _markedPids.Add(process.Pid);
@@ -77,6 +79,10 @@ public sealed class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDis
         Assert.NotEqual(0, exec.CgroupId);
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Assert.InRange(exec.Time, now - 120, now + 5);
+
+        var fork = probe.WaitFor<ProcessEvent>(e => e.Syscall == "fork" && e.Pid == child.Id, "the child's fork");
+        Assert.Equal(Environment.ProcessId, fork.Parent);
+        Assert.True(fork.BootTimeNs < exec.BootTimeNs, "The fork comes before the exec.");
 
         var exit = probe.WaitFor<ProcessEvent>(e => e.Syscall == "exit" && e.Pid == child.Id, "the child's exit");
         Assert.Equal(3, exit.ExitCode);
