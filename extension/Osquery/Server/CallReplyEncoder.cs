@@ -13,6 +13,12 @@ namespace OsqueryBpf.Osquery.Server;
 /// </summary>
 internal sealed class CallReplyEncoder : IDisposable
 {
+    /// <summary>
+    /// Buffers up to this size come from and go back to the shared pool. Larger ones (big results) are plain
+    /// allocations left to the GC, so a single large query does not keep megabytes pooled in a long-running agent.
+    /// </summary>
+    private const int PooledLimit = 1024 * 1024;
+
     private byte[] _buffer;
     private int _length;
 
@@ -102,15 +108,22 @@ internal sealed class CallReplyEncoder : IDisposable
     {
         if (_length + more <= _buffer.Length)
             return;
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + more));
+        var size = (int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, (long)_length + more));
+        var bigger = size <= PooledLimit ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
         _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Release(_buffer);
         _buffer = bigger;
+    }
+
+    private static void Release(byte[] buffer)
+    {
+        if (buffer.Length is > 0 and <= PooledLimit)
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Release(_buffer);
         _buffer = [];
     }
 }
