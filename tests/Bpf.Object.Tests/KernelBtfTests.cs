@@ -79,6 +79,19 @@ public partial class KernelBtfTests
         Assert.Contains(result.Fixups, f => f.Relocation.Kind == CoreRelocationKind.EnumValue && (long)f.TargetValue == sid);
         Assert.True(kernel.TryFindType("task_struct", BtfKind.Struct, out var task));
         Assert.Contains(result.Fixups, f => f.Relocation.Kind == CoreRelocationKind.TypeSize && f.TargetValue == kernel.GetTypeSize(task));
+
+        // in_execve is a 1-bit field (access 0:3): the load must cover its bit, and the shifts must isolate it.
+        var bit = BpftoolMemberBitOffsets("task_struct", "in_execve")["in_execve"];
+        var loadOffset = result.Fixups.Single(f => f.Relocation is { Kind: CoreRelocationKind.FieldByteOffset, AccessString: "0:3" }).TargetValue;
+        var loadSize = result.Fixups.Single(f => f.Relocation is { Kind: CoreRelocationKind.FieldByteSize, AccessString: "0:3" }).TargetValue;
+        var left = result.Fixups.Single(f => f.Relocation is { Kind: CoreRelocationKind.FieldLShiftU64, AccessString: "0:3" }).TargetValue;
+        var right = result.Fixups.Where(f => f.Relocation is { Kind: CoreRelocationKind.FieldRShiftU64, AccessString: "0:3" }).Select(f => f.TargetValue).Distinct().Single();
+        Assert.InRange(bit, loadOffset * 8, (loadOffset + loadSize) * 8 - 1);
+        Assert.Equal(0ul, loadOffset % loadSize); // naturally aligned load
+        // Simulate: a little-endian load with only that bit set, shifted as the program does, gives 1.
+        var loaded = 1ul << (int)(bit - loadOffset * 8);
+        Assert.Equal(1ul, (loaded << (int)left) >> (int)right);
+        Assert.Equal(63ul, right);
     }
 
     internal static long ImmediateOrOffset(Instruction instruction) =>

@@ -13,6 +13,7 @@ struct task_struct {
 	int pid;
 	int tgid;
 	struct task_struct *real_parent;
+	unsigned int in_execve : 1;   /* a bitfield in the kernel too: read with the load rules of CO-RE */
 } __attribute__((preserve_access_index));
 
 /* A flavor of task_struct with a field no kernel has. */
@@ -42,6 +43,7 @@ int kernel_reads(__u64 *ctx)
 		kernel_out[2] = BPF_CORE_READ(other, field_that_no_kernel_has);
 	kernel_out[3] = bpf_core_enum_value(enum pid_type, PIDTYPE_SID);
 	kernel_out[4] = bpf_core_type_size(struct task_struct);
+	kernel_out[5] = BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
 	return 0;
 }
 
