@@ -130,21 +130,18 @@ public sealed partial class EventStore
     private Dictionary<string, long> _recoveredNextEid = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The database turned out damaged while running: move it aside, start a fresh one, keep handing out increasing
-    /// eids. Called by the writer task with the connection gate held.
+    /// The database turned out damaged while running (or could not be reopened): move it aside when damaged, start a
+    /// fresh one, keep handing out increasing eids. Called by the writer task with the connection gate held.
     /// </summary>
-    private void RecoverFromDamage(SqliteException cause)
+    private void RecoverFromDamage(string cause, bool moveAside)
     {
-        _recoveredNextEid = _tables.ToDictionary(t => t.Definition.Name, t => t.NextEid, StringComparer.Ordinal);
+        foreach (var state in _tables)
+            _recoveredNextEid[state.Definition.Name] = Math.Max(state.NextEid, _recoveredNextEid.GetValueOrDefault(state.Definition.Name));
         CloseWriterConnection();
         if (IsInMemory)
-        {
-            _log($"The in-memory event store failed ({cause.Message}); starting a new, empty one.");
-        }
-        else
-        {
-            DatabaseFile.MoveAside(_options.DatabasePath, cause.Message, _log, _options.TimeProvider);
-        }
+            _log($"The in-memory event store failed ({cause}); starting a new, empty one.");
+        else if (moveAside && File.Exists(_options.DatabasePath))
+            DatabaseFile.MoveAside(_options.DatabasePath, cause, _log, _options.TimeProvider);
         _connection = DatabaseFile.OpenWriter(_options.DatabasePath, _log, _options.TimeProvider);
         PrepareDatabase();
         _probeRowsWritten = false;

@@ -14,6 +14,18 @@ public sealed partial class EventStore
     private bool _probeRowsWritten;
     private DateTimeOffset _nextProbeRefresh;
     private int _bindFailures;
+    private DateTimeOffset _nextFailureLog;
+    private int _suppressedFailureLogs;
+    private DateTimeOffset _nextReopenAttempt;
+    private Exception? _injectedFailure; // test hook
+
+    /// <summary>Test hook: the writer fails with <paramref name="failure"/> at its next turn, as if SQLite had
+    /// reported it.</summary>
+    internal void InjectWriterFailure(Exception failure)
+    {
+        Volatile.Write(ref _injectedFailure, failure);
+        _wake.Release();
+    }
 
     /// <summary>
     /// The single writer: takes up to BatchSize events, writes them in one transaction, runs one step of retention,
@@ -35,6 +47,8 @@ public sealed partial class EventStore
             await _connectionGate.WaitAsync().ConfigureAwait(false);
             try
             {
+                if (Interlocked.Exchange(ref _injectedFailure, null) is { } injected)
+                    throw injected;
                 if (batch.Count > 0)
                     WriteBatch(batch);
                 retentionPending = RunRetentionStep();
@@ -69,28 +83,50 @@ public sealed partial class EventStore
 
     private void HandleWriterFailure(Exception failure)
     {
-        if (failure is SqliteException sqlite && DatabaseFile.IsDamage(sqlite))
+        var damaged = failure is SqliteException sqlite && DatabaseFile.IsDamage(sqlite);
+        var closed = _connection.State != System.Data.ConnectionState.Open; // an earlier replacement failed half-way
+        if (!damaged && !closed)
         {
-            try
-            {
-                RecoverFromDamage(sqlite);
-                return;
-            }
-            catch (Exception recovery)
-            {
-                _log($"The event store could not replace its damaged database: {recovery.Message} Events will be counted as dropped until it can.");
-                return;
-            }
+            LogFailure($"The event store's writer failed: {failure.Message}");
+            return;
         }
-        _log($"The event store's writer failed: {failure.Message}");
+        if (closed && DateTimeOffset.UtcNow < _nextReopenAttempt)
+            return; // events are being counted as dropped meanwhile
+        _nextReopenAttempt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+        try
+        {
+            RecoverFromDamage(failure.Message, moveAside: damaged);
+        }
+        catch (Exception recovery)
+        {
+            LogFailure($"The event store could not replace its database: {recovery.Message} Events are counted as dropped until it can; it retries every 10 seconds.");
+        }
+    }
+
+    /// <summary>Logs a write failure at most once per minute (a full disk fails every batch), saying how many
+    /// similar lines were left out.</summary>
+    private void LogFailure(string line)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (now < _nextFailureLog)
+        {
+            _suppressedFailureLogs++;
+            return;
+        }
+        if (_suppressedFailureLogs > 0)
+            line += $" ({_suppressedFailureLogs} similar failures in the last minute were not logged.)";
+        _suppressedFailureLogs = 0;
+        _nextFailureLog = now + TimeSpan.FromMinutes(1);
+        _log(line);
     }
 
     private void WriteBatch(List<Event> batch)
     {
         Span<int> written = stackalloc int[_tables.Length];
-        using var transaction = _connection.BeginTransaction();
+        SqliteTransaction? transaction = null;
         try
         {
+            transaction = _connection.BeginTransaction();
             _saveNextEid!.Transaction = transaction; // the native inserts run inside it, on the same connection
 
             foreach (var e in batch)
@@ -116,16 +152,20 @@ public sealed partial class EventStore
             }
             transaction.Commit();
         }
-        catch
+        catch (Exception failure)
         {
             // The whole batch is lost: count it, so nothing disappears silently. eids handed out stay used.
-            for (var i = 0; i < _tables.Length; i++)
-                written[i] = 0;
             foreach (var e in batch)
                 _tables[TableIndex(e)].CountDropped();
             Interlocked.Add(ref _processed, batch.Count);
-            _log($"The event store failed to write a batch of {batch.Count} events; they are counted as dropped.");
-            throw;
+            LogFailure($"The event store failed to write a batch of {batch.Count} events, which are counted as dropped: {failure.Message}");
+            if (failure is SqliteException sqlite && DatabaseFile.IsDamage(sqlite) || _connection.State != System.Data.ConnectionState.Open)
+                throw; // the caller replaces the database
+            return;
+        }
+        finally
+        {
+            transaction?.Dispose();
         }
         for (var i = 0; i < _tables.Length; i++)
         {

@@ -6,7 +6,7 @@ namespace OsqueryBpf.Tables.Query;
 public sealed class ResultTooLargeException : Exception
 {
     internal ResultTooLargeException(string table, long limitBytes, int rowsSoFar)
-        : base($"The result from '{table}' is larger than {limitBytes / (1024 * 1024)} MiB (stopped after {rowsSoFar} rows), " +
+        : base($"The result from '{table}' is larger than {limitBytes / (1024.0 * 1024):0.##} MiB (stopped after {rowsSoFar} rows), " +
                "which is close to the largest reply osqueryd accepts. Narrow the query, for example with a 'time' constraint " +
                "such as WHERE time > (SELECT unix_time FROM time) - 300.")
     {

@@ -112,3 +112,43 @@ public sealed class CorruptionTests
         }
     }
 }
+
+public sealed class RuntimeDamageTests
+{
+    [Fact]
+    public async Task DamageFoundWhileRunningReplacesTheDatabaseAndEidsKeepIncreasing()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("events.db");
+        var log = new LogLines();
+        await using var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add));
+        Stores.AddAll(store, Enumerable.Range(0, 10).Select(_ => Stores.FileEvent(Stores.Now)));
+        await store.FlushAsync();
+        var before = (await store.QueryAsync("ebpf_file_events", [], ["eid"])).Max(r => long.Parse(r["eid"]));
+
+        store.InjectWriterFailure(new Microsoft.Data.Sqlite.SqliteException("database disk image is malformed", 11));
+        await store.FlushAsync();
+        Assert.Single(Directory.GetFiles(folder.Path, "events.db.corrupt-*"), f => !f.EndsWith("-wal")); // its WAL moves along
+        Assert.Contains(log.Lines, l => l.Contains("damaged"));
+        Assert.Equal(0, store.GetCounters("ebpf_file_events").Rows);
+
+        Stores.AddAll(store, Enumerable.Range(0, 3).Select(_ => Stores.FileEvent(Stores.Now)));
+        await store.FlushAsync();
+        var after = (await store.QueryAsync("ebpf_file_events", [], ["eid"])).Select(r => long.Parse(r["eid"])).ToList();
+        Assert.Equal(3, after.Count);
+        Assert.All(after, eid => Assert.True(eid > before));
+    }
+
+    [Fact]
+    public async Task AnOrdinaryWriteFailureIsLoggedAndTheStoreGoesOn()
+    {
+        var log = new LogLines();
+        await using var store = EventStore.Open(Stores.Memory(o => o.Log = log.Add));
+        store.InjectWriterFailure(new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13));
+        await store.FlushAsync();
+        Assert.Contains(log.Lines, l => l.Contains("disk is full"));
+        Stores.AddAll(store, new[] { Stores.FileEvent(Stores.Now) });
+        await store.FlushAsync();
+        Assert.Equal(1, store.GetCounters("ebpf_file_events").Written);
+    }
+}
