@@ -75,6 +75,7 @@ public sealed partial class CollectionTests
             Assert.Equal(ProgramLoadStatus.Loaded, collection.Programs["count_packets"].Status); // SEC("socket") names no hook
             Assert.Contains(collection.Programs["on_exec"].CoreFixups, f => !f.Poisoned);
             Assert.True(collection.Map(".rodata").IsReadOnlyForPrograms);
+            Assert.All(collection.Programs.Values, p => Assert.True(p.LoadTime > TimeSpan.Zero));
         }
         Assert.Equal(before, FdCounter.Now());
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OsqueryBpf.Bpf.Btf;
 using OsqueryBpf.Bpf.Errors;
 using OsqueryBpf.Bpf.Interop;
@@ -105,6 +106,7 @@ internal static class CollectionLoader
         Dictionary<string, BpfMap> maps, Dictionary<string, Exception> mapErrors, Lazy<BtfSpec> kernelBtf,
         CollectionLoadOptions options, ProgramLoadResult result)
     {
+        var clock = Stopwatch.StartNew();
         try
         {
             var instructions = programSpec.Instructions;
@@ -134,6 +136,8 @@ internal static class CollectionLoader
                 instructions[reference.InstructionIndex] = instructions[reference.InstructionIndex].WithImmediate(map.Handle.Fd);
             }
 
+            result.RelocationTime = clock.Elapsed;
+            clock.Restart();
             var loadOptions = new ProgramLoadOptions
             {
                 ProgramBtf = btf,
@@ -141,7 +145,14 @@ internal static class CollectionLoader
                 InitialLogSize = options.ProgramOptions.InitialLogSize,
                 MaximumLogSize = options.ProgramOptions.MaximumLogSize,
             };
-            result.Program = ProgramLoader.Load(sys, programSpec.WithInstructions(instructions), loadOptions);
+            try
+            {
+                result.Program = ProgramLoader.Load(sys, programSpec.WithInstructions(instructions), loadOptions);
+            }
+            finally
+            {
+                result.LoadTime = clock.Elapsed;
+            }
             result.Status = ProgramLoadStatus.Loaded;
         }
         catch (Exception e) when (e is BpfException or BpfObjectException or InvalidOperationException or ArgumentException)
@@ -153,6 +164,7 @@ internal static class CollectionLoader
 
         if (!options.Attach)
             return;
+        clock.Restart();
         try
         {
             result.Link = AttachBySection(result.Program);
@@ -163,6 +175,10 @@ internal static class CollectionLoader
         {
             result.Status = ProgramLoadStatus.AttachFailed;
             result.Error = e;
+        }
+        finally
+        {
+            result.AttachTime = clock.Elapsed;
         }
     }
 

@@ -31,6 +31,15 @@ public sealed class ProgramLoadResult
     /// <summary>Why it failed to load or attach.</summary>
     public Exception? Error { get; internal set; }
 
+    /// <summary>Time spent relocating (CO-RE) and patching the program.</summary>
+    public TimeSpan RelocationTime { get; internal set; }
+
+    /// <summary>Time spent in BPF_PROG_LOAD (the verifier), including a retry with a log after a failure.</summary>
+    public TimeSpan LoadTime { get; internal set; }
+
+    /// <summary>Time spent attaching.</summary>
+    public TimeSpan AttachTime { get; internal set; }
+
     /// <summary>The CO-RE relocations applied to it, including poisoned ones.</summary>
     public IReadOnlyList<CoreFixup> CoreFixups { get; internal set; } = [];
 

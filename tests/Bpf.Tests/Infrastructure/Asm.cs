@@ -61,16 +61,6 @@ internal static class Asm
         yield return Exit();
     }
 
-    /// <summary>Exits (returning 0) unless the current tgid is <paramref name="tgid"/>. Clobbers r0 and r1.</summary>
-    public static IEnumerable<Instruction> ExitUnlessTgid(int tgid)
-    {
-        yield return Call(GetCurrentPidTgid);
-        yield return Rsh64Imm(0, 32);
-        yield return JumpIfEqualImm(0, tgid, 2);
-        yield return Mov64Imm(0, 0);
-        yield return Exit();
-    }
-
     /// <summary>
     /// Exits (returning 0) unless the current thread id is <paramref name="tid"/>: stricter than the tgid,
     /// so the runtime's own threads cannot add hits. Clobbers r0.
