@@ -26,6 +26,11 @@ public static class TableReference
             column are pushed down into SQLite (osqueryd re-applies them anyway); `WHERE time > N` uses an index. See
             docs/scheduled-queries.md for receiving every event exactly once in scheduled queries.
 
+            A table with no history starts its eids at (UNIX seconds x 2^20), so eids keep increasing even when the
+            database had to be replaced (a damaged file is moved aside as `events.db.corrupt-<UTC time>`) or lives in
+            memory (`:memory:`, lost on restart), as long as fewer than about a million events per second were stored.
+            The store keeps a high-water mark per table, so eids are not reused after the newest rows are deleted.
+
             The options column shows osquery's column options and the decimal `op` value osqueryd receives. Columns
             with no option (0) are treated as INDEX by osqueryd's `--extensions_default_index` (default true); hidden
             columns are declared INDEX | HIDDEN (17) so that they stay filterable.
