@@ -44,6 +44,14 @@ public sealed class BpfTargetsTests : IDisposable
         var spec = CollectionSpec.Parse(File.ReadAllBytes(obj));
         Assert.Equal(ProgramType.SocketFilter, spec.Programs["tiny"].Type);
         Assert.Contains("EMBED tiny.bpf.o", output);
+        if (Requirements.FindTool("llvm-strip") is not null || Requirements.FindTool("llvm-strip-14") is not null)
+        {
+            // Stripped: no DWARF, but the BTF the loader needs is still there.
+            var sections = Elf.ElfFile.Parse(File.ReadAllBytes(obj)).Sections.Select(s => s.Name).ToList();
+            Assert.DoesNotContain(sections, name => name.StartsWith(".debug", StringComparison.Ordinal));
+            Assert.Contains(".BTF", sections);
+            Assert.Contains(".BTF.ext", sections);
+        }
 
         var written = File.GetLastWriteTimeUtc(obj);
         var (again, secondOutput) = MsBuild();
