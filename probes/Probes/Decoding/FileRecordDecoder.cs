@@ -29,9 +29,17 @@ public sealed class FileRecordDecoder : IRecordDecoder
 
     private readonly BootClock _clock;
     private readonly EscapedText _text = new();
+    private readonly ContainerIdCache _containers;
 
-    /// <summary>A decoder converting times with <paramref name="clock"/>.</summary>
-    public FileRecordDecoder(BootClock clock) => _clock = clock;
+    /// <summary>
+    /// A decoder converting times with <paramref name="clock"/> and naming containers with <paramref name="containers"/>
+    /// (default: <see cref="ContainerIdCache.Shared"/>).
+    /// </summary>
+    public FileRecordDecoder(BootClock clock, ContainerIdCache? containers = null)
+    {
+        _clock = clock;
+        _containers = containers ?? ContainerIdCache.Shared;
+    }
 
     /// <inheritdoc />
     public bool TryDecode(ReadOnlySpan<byte> record, [NotNullWhen(true)] out Event? evt, [NotNullWhen(false)] out string? error)
@@ -72,7 +80,7 @@ public sealed class FileRecordDecoder : IRecordDecoder
         var exe = data.Slice(fixedPart.PathLength + fixedPart.DestLength, fixedPart.ExeLength);
 
         var file = new FileEvent();
-        HeaderDecoding.Fill(file, header, record, _clock, _text);
+        HeaderDecoding.Fill(file, header, record, _clock, _text, _containers);
         file.Action = ActionNames[fixedPart.Action];
         file.Syscall = SyscallNames[fixedPart.Syscall];
         file.Path = _text.Decode(path);

@@ -19,7 +19,9 @@ internal static class HeaderDecoding
         return true;
     }
 
-    public static void Fill(Event evt, in EventHeader header, ReadOnlySpan<byte> record, BootClock clock, EscapedText text)
+    /// <summary>Fills every <see cref="Event"/> column the header has; containers default to <see cref="ContainerIdCache.Shared"/>.</summary>
+    public static void Fill(Event evt, in EventHeader header, ReadOnlySpan<byte> record, BootClock clock, EscapedText text,
+        ContainerIdCache? containers = null)
     {
         evt.BootTimeNs = header.BootNs;
         evt.Time = clock.ToUnixSeconds(header.BootNs);
@@ -29,9 +31,7 @@ internal static class HeaderDecoding
         evt.Uid = header.Uid;
         evt.Gid = header.Gid;
         evt.CgroupId = unchecked((long)header.CgroupId);
-        // TODO(container id): needs the cgroup id -> cgroup path mapping (the id is the cgroup
-        // directory's inode under /sys/fs/cgroup); ContainerIds.FromCgroupPath parses the path once known.
-        evt.ContainerId = "";
+        evt.ContainerId = (containers ?? ContainerIdCache.Shared).Get(header.CgroupId, header.Pid);
         var comm = record.Slice(EventHeader.CommOffset, EventHeader.CommLength);
         int end = comm.IndexOf((byte)0);
         evt.Comm = text.Decode(end < 0 ? comm : comm[..end]);

@@ -16,13 +16,18 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
     private readonly ProbeSettings _settings;
     private readonly BootClock _clock;
     private readonly EscapedText _text = new();
+    private readonly ContainerIdCache _containers;
     private readonly List<string> _args = new();
 
-    /// <summary>A decoder applying <paramref name="settings"/> (argument limits) and converting times with <paramref name="clock"/>.</summary>
-    public ProcessRecordDecoder(ProbeSettings settings, BootClock clock)
+    /// <summary>
+    /// A decoder applying <paramref name="settings"/> (argument limits), converting times with <paramref name="clock"/>
+    /// and naming containers with <paramref name="containers"/> (default: <see cref="ContainerIdCache.Shared"/>).
+    /// </summary>
+    public ProcessRecordDecoder(ProbeSettings settings, BootClock clock, ContainerIdCache? containers = null)
     {
         _settings = settings;
         _clock = clock;
+        _containers = containers ?? ContainerIdCache.Shared;
     }
 
     /// <inheritdoc />
@@ -75,7 +80,7 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
         var argv = data.Slice(fixedPart.PathLength + fixedPart.CwdLength, (int)fixedPart.ArgvLength);
 
         var process = new ProcessEvent();
-        HeaderDecoding.Fill(process, header, record, _clock, _text);
+        HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
         process.Syscall = fixedPart.Syscall == 2 ? "execveat" : "execve";
         process.Path = _text.Decode(path);
         process.Cwd = _text.Decode(cwd);
@@ -127,7 +132,7 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
         }
         var exit = MemoryMarshal.Read<ExitRecordLayout>(record);
         var process = new ProcessEvent();
-        HeaderDecoding.Fill(process, header, record, _clock, _text);
+        HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
         process.Syscall = "exit";
         process.ExitCode = ExitCodeFromStatus(exit.Status);
         process.Duration = unchecked((long)exit.LifetimeNs);
@@ -148,7 +153,7 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
             return false;
         }
         var process = new ProcessEvent();
-        HeaderDecoding.Fill(process, header, record, _clock, _text);
+        HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
         process.Syscall = "fork";
         process.Euid = header.Euid;
         process.Egid = header.Egid;
