@@ -31,6 +31,7 @@ public sealed class ProbeStatus
     /// <summary>Size of its ring buffer in bytes.</summary>
     public long RingBytes { get; set; }
 
-    /// <summary>UNIX seconds when it was loaded; 0 if it never was.</summary>
-    public long LoadedAt { get; set; }
+    /// <summary>UNIX seconds when it was loaded; null if it never was (the column is then empty, which osqueryd reads
+    /// as NULL).</summary>
+    public long? LoadedAt { get; set; }
 }

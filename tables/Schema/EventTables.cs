@@ -127,7 +127,8 @@ public static class EventTables
             .Integer("oldest_time", ColumnType.BigInt, "UNIX seconds of the oldest buffered row of its table; empty (NULL) when there is none.",
                 r => r.OldestTime ?? ColumnListBuilder<ProbeStatusRow>.Null, nullable: true)
             .Integer("ring_bytes", ColumnType.BigInt, "Size of its ring buffer in bytes.", r => r.Status.RingBytes)
-            .Integer("loaded_at", ColumnType.BigInt, "UNIX seconds when it was loaded; 0 if it never was.", r => r.Status.LoadedAt)
+            .Integer("loaded_at", ColumnType.BigInt, "UNIX seconds when it was loaded; empty (NULL) if it never was.",
+                r => r.Status.LoadedAt ?? ColumnListBuilder<ProbeStatusRow>.Null, nullable: true)
             .Build());
 
     /// <summary>All five tables, the event tables first.</summary>

@@ -210,6 +210,8 @@ public sealed class IngestTests
         Assert.Equal("0", dns["rows"]);
         Assert.Equal("", dns["oldest_time"]); // NULL: no rows
         Assert.Equal("failed", dns["status"]);
+        Assert.Equal("1700000000", file["loaded_at"]);
+        Assert.Equal("", dns["loaded_at"]); // never loaded: NULL
 
         var failed = await store.QueryAsync("ebpf_probes", [new Constraint("status", ConstraintOperator.Equal, "failed")], ["name"]);
         Assert.Equal("dns", Assert.Single(failed)["name"]);
