@@ -30,6 +30,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
     private Task? _acceptLoop;
     private long _connectionsAccepted;
     private long _connectionsFailed;
+    private long _lastRefusalLog = long.MinValue / 2; // Environment.TickCount64 of the last refusal warning
 
     public ExtensionListener(
         string path, Extension.IAsync handler, TConfiguration configuration, TimeSpan readTimeout, ILogger logger,
@@ -81,8 +82,11 @@ internal sealed class ExtensionListener : IAsyncDisposable
                 open = _connections.Count;
             if (open >= MaxConcurrentConnections)
             {
-                Interlocked.Increment(ref _connectionsFailed);
-                _logger.LogWarning("Refused a connection on {Path}: {Count} connections are already open.", Path, open);
+                var refused = Interlocked.Increment(ref _connectionsFailed);
+                // Once per second at most: a flood must not turn into a flood of log lines.
+                var now = Environment.TickCount64;
+                if (now - Interlocked.Exchange(ref _lastRefusalLog, now) >= 1000)
+                    _logger.LogWarning("Refusing connections on {Path}: {Count} are already open ({Refused} refused or failed so far).", Path, open, refused);
                 client.Dispose();
                 continue;
             }
