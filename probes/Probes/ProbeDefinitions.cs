@@ -97,12 +97,12 @@ public static class ProbeDefinitions
         constants.Add(new($"{which}_prefixes", table));
     }
 
-    private static KeyValuePair<string, byte[]> Constant(string name, uint value)
+    internal static KeyValuePair<string, byte[]> Constant(string name, uint value)
     {
         var bytes = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
         return new(name, bytes);
     }
 
-    private static KeyValuePair<string, byte[]> Constant(string name, bool value) => new(name, [value ? (byte)1 : (byte)0]);
+    internal static KeyValuePair<string, byte[]> Constant(string name, bool value) => new(name, [value ? (byte)1 : (byte)0]);
 }

@@ -8,6 +8,9 @@ public enum HookKind
 
     /// <summary>A BTF-typed raw tracepoint (<c>SEC("tp_btf/NAME")</c>), attached by BPF_RAW_TRACEPOINT_OPEN or a link.</summary>
     BtfTracepoint,
+
+    /// <summary>A socket filter (<c>SEC("socket")</c>) attached by the runner to an AF_PACKET socket for every interface.</summary>
+    SocketFilter,
 }
 
 /// <summary>One program of a probe and where it attaches.</summary>
@@ -18,5 +21,10 @@ public enum HookKind
 public sealed record ProbeHook(string ProgramName, HookKind Kind, string Target, bool Optional = false)
 {
     /// <summary>The attach point as shown in <c>ebpf_probes.hooks</c>, for example <c>tracepoint/syscalls/sys_exit_openat</c>.</summary>
-    public override string ToString() => (Kind == HookKind.Tracepoint ? "tracepoint/" : "tp_btf/") + Target;
+    public override string ToString() => Kind switch
+    {
+        HookKind.Tracepoint => "tracepoint/" + Target,
+        HookKind.BtfTracepoint => "tp_btf/" + Target,
+        _ => "socket/" + Target,
+    };
 }

@@ -1,0 +1,146 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OsqueryBpf.Probes;
+using OsqueryBpf.Tables;
+
+namespace OsqueryBpf.Host.Settings;
+
+/// <summary>
+/// The extension's own settings. osqueryd passes an autoloaded extension only --socket, --timeout and --interval,
+/// so everything else comes from a JSON file: --config PATH, else $OSQUERY_BPF_CONFIG, else
+/// /etc/osquery-bpf/osquery-bpf.json when it exists, else the defaults below. Keys are snake_case; unknown keys
+/// are an error so a typo is not silently ignored. docs/configuration.md describes every key.
+/// </summary>
+internal sealed class ExtensionSettings
+{
+    /// <summary>Where the settings file is looked for when neither --config nor the environment names one.</summary>
+    public const string DefaultPath = "/etc/osquery-bpf/osquery-bpf.json";
+
+    /// <summary>The SQLite database, or ":memory:".</summary>
+    public string Database { get; set; } = StoreOptions.DefaultDatabasePath;
+
+    /// <summary>Most rows kept per event table.</summary>
+    public long MaxRows { get; set; } = 1_000_000;
+
+    /// <summary>Oldest events kept, in seconds; null follows osqueryd's --events_expiry (3600 without osqueryd).</summary>
+    public long? MaxAgeSeconds { get; set; }
+
+    /// <summary>Declare the event tables EVENT_BASED to osqueryd (see docs/scheduled-queries.md for the trade-off).</summary>
+    public bool EventBased { get; set; }
+
+    /// <summary>Events that may wait for the writer before new ones are counted as dropped.</summary>
+    public int QueueCapacity { get; set; } = 65_536;
+
+    /// <summary>Which probes run: process, file, socket, dns. Default: all.</summary>
+    public List<string> Probes { get; set; } = ["process", "file", "socket", "dns"];
+
+    /// <summary>Longest argv captured per exec, in bytes (probe_error = 1 when cut).</summary>
+    public int MaxArgvBytes { get; set; } = 4096;
+
+    /// <summary>Most arguments captured per exec.</summary>
+    public int MaxArgs { get; set; } = 128;
+
+    /// <summary>Also record fork/clone.</summary>
+    public bool RecordForks { get; set; }
+
+    /// <summary>Also record opens for reading only (high volume).</summary>
+    public bool RecordReadOpens { get; set; }
+
+    /// <summary>File events only under these path prefixes (empty: everywhere). At most 8, 64 bytes each.</summary>
+    public List<string> FileIncludePrefixes { get; set; } = [];
+
+    /// <summary>No file events under these path prefixes. At most 8, 64 bytes each.</summary>
+    public List<string> FileExcludePrefixes { get; set; } = [];
+
+    /// <summary>Reads the settings file named by the command line or the environment, or the default one if present.</summary>
+    /// <exception cref="SettingsException">The file is missing (when named explicitly), unreadable or invalid.</exception>
+    public static ExtensionSettings Load(string? explicitPath)
+    {
+        var path = explicitPath ?? Environment.GetEnvironmentVariable("OSQUERY_BPF_CONFIG");
+        if (path is null)
+        {
+            if (!File.Exists(DefaultPath))
+                return new ExtensionSettings();
+            path = DefaultPath;
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SettingsException($"Cannot read the settings file '{path}': {e.Message}", e);
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses settings JSON; <paramref name="source"/> names it in error messages.</summary>
+    public static ExtensionSettings Parse(string json, string source)
+    {
+        ExtensionSettings? settings;
+        try
+        {
+            settings = JsonSerializer.Deserialize(json, SettingsJsonContext.Default.ExtensionSettings);
+        }
+        catch (JsonException e)
+        {
+            throw new SettingsException($"The settings file '{source}' is not valid: {e.Message}", e);
+        }
+        if (settings is null)
+            throw new SettingsException($"The settings file '{source}' is empty (null).");
+        settings.Validate(source);
+        return settings;
+    }
+
+    private void Validate(string source)
+    {
+        foreach (var probe in Probes)
+        {
+            if (probe is not ("process" or "file" or "socket" or "dns"))
+                throw new SettingsException($"The settings file '{source}' names an unknown probe '{probe}'; known probes are process, file, socket and dns.");
+        }
+        try
+        {
+            ToStoreOptions(null).Validate();
+            ToProbeSettings().Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new SettingsException($"The settings file '{source}' has a value out of range: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The store's options; <paramref name="log"/> receives the store's log lines.</summary>
+    public StoreOptions ToStoreOptions(Action<string>? log) => new()
+    {
+        DatabasePath = Database,
+        MaxRowsPerTable = MaxRows,
+        MaxAgeSeconds = MaxAgeSeconds ?? StoreOptions.DefaultMaxAgeSeconds,
+        ChannelCapacity = QueueCapacity,
+        EventBased = EventBased,
+        Log = log,
+    };
+
+    /// <summary>The probes' options (.rodata constants and decoder limits).</summary>
+    public ProbeSettings ToProbeSettings() => new()
+    {
+        MaxArgvBytes = MaxArgvBytes,
+        MaxArgs = MaxArgs,
+        RecordForks = RecordForks,
+        RecordReadOpens = RecordReadOpens,
+        IncludePathPrefixes = FileIncludePrefixes,
+        ExcludePathPrefixes = FileExcludePrefixes,
+    };
+}
+
+/// <summary>A settings file that cannot be used; the message says which file and why.</summary>
+internal sealed class SettingsException(string message, Exception? inner = null) : Exception(message, inner);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ExtensionSettings))]
+internal sealed partial class SettingsJsonContext : JsonSerializerContext;
