@@ -25,6 +25,7 @@ public sealed class StandaloneQuery : IDisposable
     /// <summary>Opens an on-disk store read-only, also while another process (the extension) is writing to it.</summary>
     public static StandaloneQuery OpenFile(string databasePath)
     {
+        Store.SqliteThreading.EnsureMultiThread();
         if (!File.Exists(databasePath))
             throw new StandaloneQueryException($"There is no event store at '{databasePath}'.");
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
