@@ -33,7 +33,13 @@ internal static partial class Program
         var spec = CollectionSpec.Parse(Embedded("bench.bpf.o"));
         LoadAndAttach("bench.bpf.o", spec);
         foreach (var path in objectFiles)
-            LoadAndAttach(Path.GetFileName(path), CollectionSpec.ParseFile(path));
+        {
+            var objectSpec = CollectionSpec.ParseFile(path);
+            LoadAndAttach(Path.GetFileName(path), objectSpec);
+            var serial = Stopwatch.StartNew();
+            using (BpfCollection.Load(objectSpec, new CollectionLoadOptions { MaxParallelLoads = 1 }))
+                Console.WriteLine($"  {Path.GetFileName(path)} loaded one program at a time: {serial.Elapsed.TotalMilliseconds:F0} ms");
+        }
         foreach (var threads in new[] { 1, 2 })
             Flood(spec, threads, seconds);
         foreach (var interval in new[] { 0, 1, 5 })
@@ -79,7 +85,8 @@ internal static partial class Program
     private static void LoadAndAttach(string name, CollectionSpec spec)
     {
         var times = new List<double>();
-        for (var i = 0; i < 11; i++)
+        var runs = spec.Programs.Values.Sum(p => p.Instructions.Length) > 5000 ? 3 : 11; // large probes take seconds
+        for (var i = 0; i < runs; i++)
         {
             var sw = Stopwatch.StartNew();
             using var collection = BpfCollection.Load(spec);

@@ -37,7 +37,7 @@ public static class DnsFormat
         var answers = message.Answers;
         if (answers.Count == 0)
             return "";
-        var text = new StringBuilder();
+        var text = new StringBuilder(32 * answers.Count);
         for (var i = 0; i < answers.Count; i++)
         {
             if (i > 0)
@@ -53,22 +53,39 @@ public static class DnsFormat
     /// <summary>Any records as a JSON array of objects with name, type, class, ttl and data.</summary>
     public static string RecordsJson(IReadOnlyList<DnsRecord> records)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + 96 * records.Count);
-        using (var json = new Utf8JsonWriter(buffer, JsonOptions))
+        if (records.Count == 0)
+            return "[]";
+        // One buffer and writer per thread, reset per call: the writer itself costs more than a short array.
+        var buffer = t_jsonBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var json = t_jsonWriter ??= new Utf8JsonWriter(buffer, JsonOptions);
+        json.Reset(buffer);
+        json.WriteStartArray();
+        foreach (var record in records)
         {
-            json.WriteStartArray();
-            foreach (var record in records)
-            {
-                json.WriteStartObject();
-                json.WriteString("name", record.Name);
-                json.WriteString("type", record.TypeName);
-                json.WriteString("class", record.ClassName);
-                json.WriteNumber("ttl", record.Ttl);
-                json.WriteString("data", record.Data);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+            json.WriteStartObject();
+            json.WriteString("name", record.Name);
+            json.WriteString("type", record.TypeName);
+            json.WriteString("class", record.ClassName);
+            json.WriteNumber("ttl", record.Ttl);
+            json.WriteString("data", record.Data);
+            json.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        json.WriteEndArray();
+        json.Flush();
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 1 << 20)
+        {
+            // Do not keep a huge buffer alive for the thread's lifetime after one enormous response.
+            t_jsonBuffer = null;
+            t_jsonWriter = null;
+        }
+        return text;
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_jsonBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_jsonWriter;
 }

@@ -9,8 +9,9 @@ namespace OsqueryBpf.Dns;
 /// </summary>
 internal ref partial struct MessageParser
 {
-    // Longest presentation form of a name: 255 wire bytes, each as \DDD, plus dots.
-    private const int MaxNameChars = 1024;
+    // Enough for ordinary names on the stack (stackalloc zero-fills, so smaller is faster); a longer presentation
+    // form (up to 255 wire bytes, each as \DDD) moves to a pooled array.
+    private const int StackNameChars = 256;
     private const int MinQuestionLength = 5;  // root name + type + class
     private const int MinRecordLength = 11;   // root name + type + class + ttl + rdlength
 
@@ -194,7 +195,7 @@ internal ref partial struct MessageParser
         var jumped = false;
         var hops = 0;
         var wire = 0;
-        Span<char> initial = stackalloc char[MaxNameChars];
+        Span<char> initial = stackalloc char[StackNameChars];
         var text = new CharBuffer(initial);
         try
         {

@@ -1,18 +1,5 @@
 namespace OsqueryBpf.Probes;
 
-/// <summary>How a program is attached.</summary>
-public enum HookKind
-{
-    /// <summary>A tracefs tracepoint through perf_event_open (<c>SEC("tracepoint/GROUP/NAME")</c>); needs tracefs.</summary>
-    Tracepoint,
-
-    /// <summary>A BTF-typed raw tracepoint (<c>SEC("tp_btf/NAME")</c>), attached by BPF_RAW_TRACEPOINT_OPEN or a link.</summary>
-    BtfTracepoint,
-
-    /// <summary>A socket filter (<c>SEC("socket")</c>) attached by the runner to an AF_PACKET socket for every interface.</summary>
-    SocketFilter,
-}
-
 /// <summary>One program of a probe and where it attaches.</summary>
 /// <param name="ProgramName">The program (function) name in the object.</param>
 /// <param name="Kind">The attach kind.</param>

@@ -225,7 +225,7 @@ static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct fil
 	__u32 path_len = cursor->off;
 	rec->path_len = path_len;
 
-	/* A successful open returned a descriptor: its inode is one lookup away. */
+	/* A successful open returned a descriptor: its inode is one lookup away (FS_OPENAT..FS_CREAT are the opens). */
 	if (op->syscall <= FS_CREAT && ctx->ret >= 0) {
 		struct file *file = task_fd_file(task, (int)ctx->ret);
 		if (file)

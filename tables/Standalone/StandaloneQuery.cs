@@ -15,6 +15,7 @@ public sealed class StandaloneQuery : IDisposable
 
     private readonly EventStore? _store; // :memory: stores are only reachable through their own connection
     private readonly SqliteConnection? _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1); // SQLite runs in multi-thread mode: one statement at a time per connection
 
     private StandaloneQuery(EventStore? store, SqliteConnection? connection)
     {
@@ -25,6 +26,7 @@ public sealed class StandaloneQuery : IDisposable
     /// <summary>Opens an on-disk store read-only, also while another process (the extension) is writing to it.</summary>
     public static StandaloneQuery OpenFile(string databasePath)
     {
+        Store.SqliteThreading.EnsureMultiThread();
         if (!File.Exists(databasePath))
             throw new StandaloneQueryException($"There is no event store at '{databasePath}'.");
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -68,7 +70,15 @@ public sealed class StandaloneQuery : IDisposable
                     ReadOnlyAuthorizer.Remove(connection);
                 }
             }, cancellationToken).ConfigureAwait(false);
-        return Run(_connection!, sql, cancellationToken);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Run(_connection!, sql, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private static QueryResult Run(SqliteConnection connection, string sql, CancellationToken cancellationToken)

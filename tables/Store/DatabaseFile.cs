@@ -37,6 +37,7 @@ internal static class DatabaseFile
     /// </summary>
     public static SqliteConnection OpenWriter(string path, Action<string> log, TimeProvider clock)
     {
+        SqliteThreading.EnsureMultiThread();
         if (path == StoreOptions.InMemory)
         {
             var memory = new SqliteConnection(WriterConnectionString(path));

@@ -14,6 +14,8 @@ internal sealed class NativeStatement : IDisposable
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
+    private readonly IntPtr _pointer; // valid while we hold a reference on _statement
+    private bool _referenced;
     private byte[] _utf8 = new byte[256];
 
     public NativeStatement(SqliteConnection connection, string sql)
@@ -22,12 +24,14 @@ internal sealed class NativeStatement : IDisposable
         var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement);
         if (rc != raw.SQLITE_OK)
             throw Error(rc);
+        _statement.DangerousAddRef(ref _referenced);
+        _pointer = _statement.DangerousGetHandle();
     }
 
     /// <summary>Binds parameter <paramref name="index"/> (0-based) to an integer.</summary>
-    public void BindInteger(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index + 1, value));
+    public void BindInteger(int index, long value) => Check(SqliteInsertInterop.BindInt64(_pointer, index + 1, value));
 
-    public void BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, index + 1));
+    public void BindNull(int index) => Check(SqliteInsertInterop.BindNull(_pointer, index + 1));
 
     public void BindDouble(int index, double value) => Check(raw.sqlite3_bind_double(_statement, index + 1, value));
 
@@ -76,16 +80,11 @@ internal sealed class NativeStatement : IDisposable
     /// <summary>Binds parameter <paramref name="index"/> (0-based) to a string, copied by SQLite.</summary>
     public void BindText(int index, string value)
     {
-        if (value.Length == 0)
-        {
-            Check(raw.sqlite3_bind_text(_statement, index + 1, ReadOnlySpan<byte>.Empty));
-            return;
-        }
         var max = Encoding.UTF8.GetMaxByteCount(value.Length);
         if (max > _utf8.Length)
             _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
         var length = Encoding.UTF8.GetBytes(value, _utf8);
-        Check(raw.sqlite3_bind_text(_statement, index + 1, new ReadOnlySpan<byte>(_utf8, 0, length)));
+        Check(SqliteInsertInterop.BindText(_pointer, index + 1, new ReadOnlySpan<byte>(_utf8, 0, length)));
     }
 
     /// <summary>Runs the statement to completion, resets it, and returns the rows it changed.</summary>
@@ -101,13 +100,21 @@ internal sealed class NativeStatement : IDisposable
     /// <summary>Runs an INSERT and resets it.</summary>
     public void ExecuteInsert()
     {
-        var rc = raw.sqlite3_step(_statement);
-        raw.sqlite3_reset(_statement);
+        var rc = SqliteInsertInterop.Step(_pointer);
+        SqliteInsertInterop.Reset(_pointer);
         if (rc != raw.SQLITE_DONE)
             throw Error(rc);
     }
 
-    public void Dispose() => _statement.Dispose();
+    public void Dispose()
+    {
+        if (_referenced)
+        {
+            _statement.DangerousRelease();
+            _referenced = false;
+        }
+        _statement.Dispose();
+    }
 
     private void Check(int rc)
     {

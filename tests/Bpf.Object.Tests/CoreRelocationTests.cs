@@ -168,6 +168,11 @@ public class CoreRelocationTests
             else
                 Assert.Equal(!existence, fixup.Poisoned);
         }
+        // A poisoned ld_imm64 (the enum value) is poisoned in both halves, so no half-instruction is left behind.
+        var enumValue = result.Fixups.Single(f => f.Relocation.Kind == CoreRelocationKind.EnumValue);
+        Assert.True(_spec.Programs["core_reads"].Instructions[enumValue.Relocation.InstructionIndex].IsLoadImm64);
+        Assert.True(result.Instructions[enumValue.Relocation.InstructionIndex].IsPoisoned);
+        Assert.True(result.Instructions[enumValue.Relocation.InstructionIndex + 1].IsPoisoned);
     }
 
     /// <summary>A valid BTF blob with one INT type.</summary>

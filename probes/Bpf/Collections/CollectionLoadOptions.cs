@@ -15,6 +15,12 @@ public sealed class CollectionLoadOptions
     /// <summary>Target BTF for CO-RE relocation; null uses the running kernel's (<see cref="Btf.KernelBtf.Spec"/>).</summary>
     public BtfSpec? KernelBtf { get; init; }
 
+    /// <summary>
+    /// How many programs are relocated and verified at once (default: the CPU count, at most 4). The
+    /// verifier is most of the load time and runs concurrently in the kernel; 1 loads one by one.
+    /// </summary>
+    public int MaxParallelLoads { get; init; } = Math.Min(Environment.ProcessorCount, 4);
+
     /// <summary>Verifier log settings used when a program is refused.</summary>
     public ProgramLoadOptions ProgramOptions { get; init; } = new();
 }

@@ -50,16 +50,30 @@ internal static class CollectionLoader
             }
 
             var kernelBtf = new Lazy<BtfSpec>(() => options.KernelBtf ?? KernelBtf.Spec);
+            var toLoad = new List<(ProgramSpec Spec, ProgramLoadResult Result)>();
             foreach (var programSpec in spec.Programs.Values)
             {
                 var result = new ProgramLoadResult(programSpec.Name, programSpec.SectionName);
                 programs[programSpec.Name] = result;
                 if (options.Programs is not null && !options.Programs.Contains(programSpec.Name))
-                {
                     result.Status = ProgramLoadStatus.Skipped;
-                    continue;
+                else
+                    toLoad.Add((programSpec, result));
+            }
+
+            // Verification dominates load time (seconds for large probes) and the kernel verifies programs
+            // concurrently, so load on several threads; each result is written by one thread only.
+            Parallel.ForEach(toLoad, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxParallelLoads) },
+                item => LoadProgram(sys, spec, item.Spec, btf, maps, mapErrors, kernelBtf, options, item.Result));
+
+            // Attach in a stable order, after every program is verified.
+            if (options.Attach)
+            {
+                foreach (var (_, result) in toLoad)
+                {
+                    if (result.Program is not null)
+                        Attach(result);
                 }
-                LoadProgram(sys, spec, programSpec, btf, maps, mapErrors, kernelBtf, options, result);
             }
             return new BpfCollection(btf, btfError, maps, mapErrors, programs);
         }
@@ -159,15 +173,15 @@ internal static class CollectionLoader
         {
             result.Status = ProgramLoadStatus.Failed;
             result.Error = e;
-            return;
         }
+    }
 
-        if (!options.Attach)
-            return;
-        clock.Restart();
+    private static void Attach(ProgramLoadResult result)
+    {
+        var clock = Stopwatch.StartNew();
         try
         {
-            result.Link = AttachBySection(result.Program);
+            result.Link = AttachBySection(result.Program!);
             if (result.Link is not null)
                 result.Status = ProgramLoadStatus.Attached;
         }

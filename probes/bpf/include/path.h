@@ -19,6 +19,12 @@
  * through the program looks the same to it; with locals it would track each possible position
  * separately and several walks in one program multiply into millions of states.
  *
+ * Per-CPU scratch (the cursor here, the record buffers in the probes) is safe because a record is
+ * built from start to ring output without interruption on one CPU: the syscall tracepoints run BPF
+ * with preemption disabled (kernel/trace/trace_syscalls.c, perf_syscall_enter/exit), and the kernel
+ * does not nest tracing programs on a CPU (bpf_prog_active). tp_btf programs here reserve their
+ * records directly in the ring and use no scratch.
+ *
  * Usage: cursor = begin_record_data(); append_*(cursor, rec->data, ...); size = cursor->off.
  * The data area must have at least DATA_LIMIT + PATH_MAX bytes, DATA_LIMIT a power of two: writes
  * start only below DATA_LIMIT and none is longer than PATH_MAX.

@@ -19,8 +19,12 @@ internal sealed unsafe class FakeBpfSyscalls : IBpfSyscalls
 
     public int Bpf(BpfCmd cmd, void* attr, uint size, out Errno errno)
     {
-        Calls.Add(cmd);
-        return _handler(cmd, attr, size, out errno);
+        // The collection loader verifies programs on several threads.
+        lock (Calls)
+        {
+            Calls.Add(cmd);
+            return _handler(cmd, attr, size, out errno);
+        }
     }
 
     /// <summary>A fresh, real descriptor to hand out as a "BPF object".</summary>
