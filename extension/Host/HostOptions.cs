@@ -26,6 +26,24 @@ internal sealed class HostOptions
 
     public bool ShowVersion { get; private set; }
 
+    /// <summary>The extension's settings file (--config); null looks in the environment and the default place.</summary>
+    public string? ConfigPath { get; private set; }
+
+    /// <summary>The event database (--database), overriding the settings file.</summary>
+    public string? DatabasePath { get; private set; }
+
+    /// <summary>Run without osqueryd and answer SQL (--standalone, implied by --query).</summary>
+    public bool Standalone { get; private set; }
+
+    /// <summary>The SQL to answer in standalone mode before exiting (--query); null gives an interactive prompt.</summary>
+    public string? Query { get; private set; }
+
+    /// <summary>Seconds to collect events before answering --query.</summary>
+    public TimeSpan Collect { get; private set; }
+
+    /// <summary>Print standalone results as JSON lines instead of a table (--json).</summary>
+    public bool Json { get; private set; }
+
     /// <summary>Problems that do not stop the extension (unknown flags), one sentence each.</summary>
     public List<string> Warnings { get; } = [];
 
@@ -77,6 +95,33 @@ internal sealed class HostOptions
                         return null;
                     options.Interval = interval;
                     break;
+                case "config":
+                    if (!TakeValue(args, ref i, arg, inlineValue, out var config, out error))
+                        return null;
+                    options.ConfigPath = config;
+                    break;
+                case "database":
+                    if (!TakeValue(args, ref i, arg, inlineValue, out var database, out error))
+                        return null;
+                    options.DatabasePath = database;
+                    break;
+                case "standalone":
+                    options.Standalone = true;
+                    break;
+                case "query":
+                    if (!TakeValue(args, ref i, arg, inlineValue, out var query, out error))
+                        return null;
+                    options.Query = query;
+                    options.Standalone = true;
+                    break;
+                case "collect":
+                    if (!TakeSeconds(args, ref i, arg, inlineValue, out var collect, out error))
+                        return null;
+                    options.Collect = collect;
+                    break;
+                case "json":
+                    options.Json = true;
+                    break;
                 default:
                     // A following bare word is taken as the unknown flag's value, so it does not become a stray argument.
                     if (inlineValue is null && i + 1 < args.Count && !args[i + 1].StartsWith('-'))
@@ -122,7 +167,8 @@ internal sealed class HostOptions
     }
 
     public const string Usage = """
-        Usage: osquery-bpf.ext [--socket PATH] [--timeout SECONDS] [--interval SECONDS] [--verbose]
+        Usage: osquery-bpf.ext [--socket PATH] [--timeout SECONDS] [--interval SECONDS] [--verbose] [--config FILE]
+               osquery-bpf.ext --standalone [--query SQL [--collect SECONDS]] [--json] [--database PATH] [--config FILE]
 
         An osquery extension serving eBPF event tables. osqueryd starts it with these flags when it is listed
         in --extensions_autoload; values may be given as separate arguments or as --flag=value.
@@ -131,12 +177,23 @@ internal sealed class HostOptions
           --timeout SECONDS    how long to wait for the socket and retry registration (default 3)
           --interval SECONDS   how often to check that osqueryd is alive and lists us (default 3)
           --verbose            log debug messages to stderr
+          --config FILE        the extension's settings (default $OSQUERY_BPF_CONFIG, else /etc/osquery-bpf/osquery-bpf.json
+                               if present; see docs/configuration.md)
+          --database PATH      the event database, or :memory: (default /var/lib/osquery-bpf/events.db; in
+                               standalone mode :memory:)
+
+        Standalone mode runs the probes and the store without osqueryd and answers SQL over the same tables:
+          --standalone         an interactive prompt (end statements with ';', .tables lists tables, .quit leaves)
+          --query SQL          answer one statement and exit
+          --collect SECONDS    with --query: collect events this long after the probes start, then answer
+          --json               print JSON lines instead of a table
           --help               print this help
           --version            print the version
 
         Exit codes:
           0  stopped normally: shutdown() from osqueryd, SIGTERM/SIGINT, or osqueryd went away
-          1  could not serve: no manager within --timeout, registration refused, or the socket failed
+          1  could not serve: no manager within --timeout, registration refused, the socket failed, the
+             settings file was invalid, or (standalone) the query failed
           2  bad command line
         """;
 }

@@ -1,7 +1,11 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using OsqueryBpf.Host.Runtime;
+using OsqueryBpf.Host.Settings;
+using OsqueryBpf.Host.Standalone;
 using OsqueryBpf.Osquery.Server;
+using OsqueryBpf.Tables;
 
 namespace OsqueryBpf.Host;
 
@@ -30,7 +34,17 @@ internal static class Program
         var logger = new StderrLogger(options.Verbose ? LogLevel.Debug : LogLevel.Information);
         foreach (var warning in options.Warnings)
             logger.LogWarning("{Warning}", warning);
-        if (ExtensionServerOptions.ValidateManagerSocketPath(options.SocketPath) is { } badPath)
+        ExtensionSettings settings;
+        try
+        {
+            settings = ExtensionSettings.Load(options.ConfigPath);
+        }
+        catch (SettingsException e)
+        {
+            logger.LogError("{Problem}", e.Message);
+            return ExitCodes.Failure;
+        }
+        if (!options.Standalone && ExtensionServerOptions.ValidateManagerSocketPath(options.SocketPath) is { } badPath)
         {
             logger.LogError("{Problem}", badPath);
             return ExitCodes.Failure;
@@ -41,14 +55,6 @@ internal static class Program
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
 
-        var server = new ExtensionServer(new ExtensionServerOptions
-        {
-            ManagerSocketPath = options.SocketPath,
-            Timeout = options.Timeout,
-            Interval = options.Interval,
-            Version = Version,
-        }, TableCatalog.Create(options), logger);
-
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
@@ -57,18 +63,54 @@ internal static class Program
             if (stop.IsCancellationRequested)
                 return;
             context.Cancel = true;
-            logger.LogInformation("Received {Signal}; deregistering and stopping.", context.Signal);
+            logger.LogInformation("Received {Signal}; stopping.", context.Signal);
             stop.Cancel();
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
-        logger.LogDebug("Starting: socket {Socket}, timeout {Timeout} s, interval {Interval} s.",
-            options.SocketPath, options.Timeout.TotalSeconds, options.Interval.TotalSeconds);
-        var reason = await server.RunAsync(stop.Token).ConfigureAwait(false);
-        var code = ExitCodes.From(reason);
-        logger.LogInformation("Stopped ({Reason}); exit code {Code}.", reason, code);
-        return code;
+        ProbeHost host;
+        try
+        {
+            // Standalone runs are throw-away by default: they must not write into the database of an extension
+            // that osqueryd runs on the same host.
+            host = ProbeHost.Create(settings, options.DatabasePath ?? (options.Standalone ? StoreOptions.InMemory : null), logger);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            logger.LogError("Cannot open the event store: {Problem}", e.Message);
+            return ExitCodes.Failure;
+        }
+        await using (host.ConfigureAwait(false))
+        {
+            if (options.Standalone)
+                return await StandaloneMode.RunAsync(options, host, logger, stop.Token).ConfigureAwait(false);
+
+            var server = new ExtensionServer(new ExtensionServerOptions
+            {
+                ManagerSocketPath = options.SocketPath,
+                Timeout = options.Timeout,
+                Interval = options.Interval,
+                Version = Version,
+            }, TableCatalog.Create(host.Store, settings.EventBased), logger);
+
+            // Register first, then load the probes: osqueryd expects the tables within --extensions_timeout, and
+            // the verifier needs seconds of CPU for the file probe.
+            _ = server.Registered.ContinueWith(registered =>
+            {
+                if (!registered.IsCompletedSuccessfully)
+                    return;
+                host.ApplyEventsExpiry(server.ManagerOptions.GetInt64("events_expiry"), settings);
+                host.StartProbes();
+            }, TaskScheduler.Default);
+
+            logger.LogDebug("Starting: socket {Socket}, timeout {Timeout} s, interval {Interval} s.",
+                options.SocketPath, options.Timeout.TotalSeconds, options.Interval.TotalSeconds);
+            var reason = await server.RunAsync(stop.Token).ConfigureAwait(false);
+            var code = ExitCodes.From(reason);
+            logger.LogInformation("Stopped ({Reason}); exit code {Code}.", reason, code);
+            return code;
+        }
     }
 
     private static string Version =>

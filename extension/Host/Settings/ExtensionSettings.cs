@@ -100,9 +100,10 @@ internal sealed class ExtensionSettings
             if (probe is not ("process" or "file" or "socket" or "dns"))
                 throw new SettingsException($"The settings file '{source}' names an unknown probe '{probe}'; known probes are process, file, socket and dns.");
         }
+        if (MaxRows < 1 || MaxAgeSeconds is < 1 || QueueCapacity < 1)
+            throw new SettingsException($"The settings file '{source}' needs max_rows, max_age_seconds and queue_capacity of at least 1.");
         try
         {
-            ToStoreOptions(null).Validate();
             ToProbeSettings().Validate();
         }
         catch (ArgumentException e)

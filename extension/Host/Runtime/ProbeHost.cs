@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+using OsqueryBpf.Host.Settings;
+using OsqueryBpf.Tables;
+
+namespace OsqueryBpf.Host.Runtime;
+
+/// <summary>
+/// The event pipeline of one process: the store, and the probes that feed it. Both modes (extension and
+/// standalone) build it the same way; only what serves the tables differs.
+/// </summary>
+internal sealed class ProbeHost : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private Thread? _loader;
+    private readonly CancellationTokenSource _stop = new();
+
+    private ProbeHost(EventStore store, ProbeRunner runner, ILogger logger)
+    {
+        Store = store;
+        Runner = runner;
+        _logger = logger;
+    }
+
+    public EventStore Store { get; }
+
+    public ProbeRunner Runner { get; }
+
+    /// <summary>Opens the store (moving a corrupt database aside) and prepares the probes the settings enable.</summary>
+    public static ProbeHost Create(ExtensionSettings settings, string? databaseOverride, ILogger logger)
+    {
+        var storeOptions = settings.ToStoreOptions(line => logger.LogInformation("store: {Line}", line));
+        if (databaseOverride is not null)
+            storeOptions.DatabasePath = databaseOverride;
+        if (!storeOptions.DatabasePath.Equals(StoreOptions.InMemory, StringComparison.Ordinal))
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(storeOptions.DatabasePath))!);
+        var store = EventStore.Open(storeOptions);
+        var probes = settings.Probes.Distinct().Select(name => ProbeRunner.Known[name]);
+        var runner = new ProbeRunner(store, settings.ToProbeSettings(), probes, logger);
+        logger.LogInformation("Event store at {Path}; keeping up to {Rows} rows and {Age} s per table.",
+            storeOptions.DatabasePath, storeOptions.MaxRowsPerTable, storeOptions.MaxAgeSeconds);
+        return new ProbeHost(store, runner, logger);
+    }
+
+    /// <summary>Loads the probes on a background thread (the verifier takes seconds for the file probe).</summary>
+    public void StartProbes()
+    {
+        _loader = new Thread(() =>
+        {
+            try
+            {
+                Runner.StartAll(_stop.Token);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError("Starting the probes failed: {Error}", e.Message);
+            }
+        }) { IsBackground = true, Name = "probe loader" };
+        _loader.Start();
+    }
+
+    /// <summary>Waits until every probe has started or failed.</summary>
+    public bool WaitForProbes(TimeSpan timeout) => _loader?.Join(timeout) ?? true;
+
+    /// <summary>Follows osqueryd's --events_expiry unless the settings file fixed the age.</summary>
+    public void ApplyEventsExpiry(long? eventsExpirySeconds, ExtensionSettings settings)
+    {
+        if (settings.MaxAgeSeconds is null && eventsExpirySeconds is > 0)
+        {
+            Store.Options.MaxAgeSeconds = eventsExpirySeconds.Value;
+            _logger.LogInformation("Keeping events for {Age} s, as osqueryd's --events_expiry says.", eventsExpirySeconds.Value);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _loader?.Join(TimeSpan.FromSeconds(30));
+        Runner.Dispose();
+        await Store.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}
