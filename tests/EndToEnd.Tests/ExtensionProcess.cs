@@ -14,6 +14,7 @@ internal sealed partial class ExtensionProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
+    private string? _settingsPath;
 
     private ExtensionProcess(Process process)
     {
@@ -31,18 +32,31 @@ internal sealed partial class ExtensionProcess : IDisposable
         Requirements.Require(File.Exists(RepositoryPaths.PublishedExtension),
             "the published extension at artifacts/osquery-bpf.ext (dotnet publish extension/Host/Host.csproj -c Release -r linux-x64 -o artifacts)");
 
-    public static ExtensionProcess Start(params string[] args)
+    /// <summary>
+    /// Settings for protocol tests: no probes (loading them costs seconds of verifier time) and an in-memory store,
+    /// so parallel tests never share a database file.
+    /// </summary>
+    public const string ProtocolOnlySettings = """{"database": ":memory:", "probes": []}""";
+
+    /// <summary>Starts the published binary with <see cref="ProtocolOnlySettings"/>.</summary>
+    public static ExtensionProcess Start(params string[] args) => StartWithSettings(ProtocolOnlySettings, args);
+
+    /// <summary>Starts the published binary with the given settings file contents (passed through $OSQUERY_BPF_CONFIG).</summary>
+    public static ExtensionProcess StartWithSettings(string settingsJson, params string[] args)
     {
+        var settingsPath = Path.Combine(Path.GetTempPath(), $"osquery-bpf-test-{Guid.NewGuid():N}.json");
+        File.WriteAllText(settingsPath, settingsJson);
         var info = new ProcessStartInfo(RepositoryPaths.PublishedExtension)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.Environment["OSQUERY_BPF_CONFIG"] = settingsPath;
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info };
-        var result = new ExtensionProcess(process);
+        var result = new ExtensionProcess(process) { _settingsPath = settingsPath };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._stdout) result._stdout.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (result._stderr) result._stderr.AppendLine(e.Data); };
         process.Start();
@@ -93,5 +107,7 @@ internal sealed partial class ExtensionProcess : IDisposable
         {
         }
         _process.Dispose();
+        if (_settingsPath is not null)
+            File.Delete(_settingsPath);
     }
 }
