@@ -162,7 +162,7 @@ public sealed class EventTablesTests : IClassFixture<EventTablesTests.RunningExt
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using (var client = new TcpClient())
+        using (var client = new TcpClient(AddressFamily.InterNetwork)) // not dual-mode, which would connect to ::ffff:127.0.0.1
         {
             client.Connect(IPAddress.Loopback, port);
             using var accepted = listener.AcceptTcpClient();
