@@ -69,6 +69,8 @@ case "${1:-}" in
         shift
         install_packages
         publish
+        # With no arguments: standalone mode, an SQL prompt over the live event tables.
+        (($#)) || set -- --standalone
         echo "== running artifacts/osquery-bpf.ext $*"
         exec artifacts/osquery-bpf.ext "$@"
         ;;

@@ -32,6 +32,8 @@ internal static class Program
         }
 
         var logger = new StderrLogger(options.Verbose ? LogLevel.Debug : LogLevel.Information);
+        // Should anything escape on a background thread, say what before the runtime aborts the process.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) => logger.LogCritical("Unhandled exception: {Exception}", e.ExceptionObject);
         foreach (var warning in options.Warnings)
             logger.LogWarning("{Warning}", warning);
         ExtensionSettings settings;

@@ -141,7 +141,8 @@ public sealed class ExtensionBinaryTests
         using var _ = manager;
         using var __ = process;
         manager.CallerFor(registration.Reply.Uuid).Shutdown();
-        Assert.Equal(0, await process.WaitForExitAsync(Long));
+        var code = await process.WaitForExitAsync(Long);
+        Assert.True(code == 0, $"exit code {code}; stderr:\n{process.Stderr}");
         Assert.False(File.Exists(manager.ExtensionSocketPath(registration.Reply.Uuid)));
     }
 

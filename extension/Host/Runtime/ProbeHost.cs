@@ -11,8 +11,9 @@ namespace OsqueryBpf.Host.Runtime;
 internal sealed class ProbeHost : IAsyncDisposable
 {
     private readonly ILogger _logger;
-    private Thread? _loader;
     private readonly CancellationTokenSource _stop = new();
+    private Thread? _loader;
+    private bool _disposed;
 
     private ProbeHost(EventStore store, ProbeRunner runner, ILogger logger)
     {
@@ -44,18 +45,23 @@ internal sealed class ProbeHost : IAsyncDisposable
     /// <summary>Loads the probes on a background thread (the verifier takes seconds for the file probe).</summary>
     public void StartProbes()
     {
-        _loader = new Thread(() =>
+        lock (_stop)
         {
-            try
+            if (_disposed || _loader is not null)
+                return; // stopping already (a late registration callback), or started
+            _loader = new Thread(() =>
             {
-                Runner.StartAll(_stop.Token);
-            }
-            catch (Exception e)
-            {
-                _logger.LogError("Starting the probes failed: {Error}", e.Message);
-            }
-        }) { IsBackground = true, Name = "probe loader" };
-        _loader.Start();
+                try
+                {
+                    Runner.StartAll(_stop.Token);
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError("Starting the probes failed: {Error}", e.Message);
+                }
+            }) { IsBackground = true, Name = "probe loader" };
+            _loader.Start();
+        }
     }
 
     /// <summary>Waits until every probe has started or failed.</summary>
@@ -73,10 +79,15 @@ internal sealed class ProbeHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (_stop)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
         _stop.Cancel();
         _loader?.Join(TimeSpan.FromSeconds(30));
         Runner.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 }
