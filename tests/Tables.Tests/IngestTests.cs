@@ -222,6 +222,21 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task ProbeStatusFromAPreviousRunIsNotShown()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("events.db");
+        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        {
+            store.ReplaceProbeStatus(new[] { new ProbeStatus { Name = "old", Status = "running" } });
+            await store.FlushAsync();
+            Assert.Single(await store.QueryAsync("ebpf_probes", [], null));
+        }
+        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+            Assert.Empty(await store.QueryAsync("ebpf_probes", [], null));
+    }
+
+    [Fact]
     public async Task AnUnknownTableIsAClearError()
     {
         await using var store = EventStore.Open(Stores.Memory());
