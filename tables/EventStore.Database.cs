@@ -22,6 +22,8 @@ public sealed partial class EventStore
         DatabaseFile.Execute(_connection, StoreSchema.EidTableDdl);
         foreach (var table in EventTables.All)
             EnsureTable(table);
+        // Statuses left by a previous process describe probes that are gone; the host supplies fresh ones.
+        DatabaseFile.Execute(_connection, $"DELETE FROM {EventTables.Probes.QuotedName}");
 
         var seed = _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds() << 20;
         foreach (var state in _tables)

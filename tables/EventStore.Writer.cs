@@ -280,10 +280,12 @@ public sealed partial class EventStore
     {
         var now = _options.TimeProvider.GetUtcNow();
         var fresh = Interlocked.Exchange(ref _pendingProbeStatus, null);
+        var counters = CountersSignature();
         if (fresh is not null)
             _currentProbeStatus = fresh;
-        else if (_currentProbeStatus is null || (_probeRowsWritten && now < _nextProbeRefresh))
-            return;
+        else if (_currentProbeStatus is null || (_probeRowsWritten && (now < _nextProbeRefresh || counters == _probeRowsSignature)))
+            return; // nothing new: an idle store does not rewrite the table every second
+        _probeRowsSignature = counters;
 
         using var transaction = _connection.BeginTransaction();
         _deleteProbeRows!.Transaction = transaction;
@@ -311,6 +313,13 @@ public sealed partial class EventStore
         _probeRowsWritten = true;
         _nextProbeRefresh = now + _options.IdleInterval;
     }
+
+    private (long, long, long, long, long?, long?, long?, long?) _probeRowsSignature;
+
+    /// <summary>What the store contributes to ebpf_probes (rows and oldest time per table), to notice a change.</summary>
+    private (long, long, long, long, long?, long?, long?, long?) CountersSignature() =>
+        (_tables[0].Rows, _tables[1].Rows, _tables[2].Rows, _tables[3].Rows,
+         _tables[0].OldestTime, _tables[1].OldestTime, _tables[2].OldestTime, _tables[3].OldestTime);
 
     private void CompleteFlushes(bool retentionPending)
     {

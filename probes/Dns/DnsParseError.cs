@@ -1,9 +1,9 @@
 namespace OsqueryBpf.Dns;
 
 /// <summary>
-/// Why <see cref="DnsMessage.Parse"/> could not read a message completely. Only the first problem is
-/// reported; parsing keeps going past problems it can step over (bad record data), and stops at those it
-/// cannot (a name whose end is unknown, bytes that run out).
+/// Why <see cref="DnsMessage.Parse"/> could not read a message completely. Parsing keeps going past problems
+/// it can step over (bad record data, an oversized input) and stops at the others (a name whose end is unknown,
+/// bytes that run out). One problem is reported: the one that stopped the parse, or else the first one met.
 /// </summary>
 public enum DnsParseError
 {

@@ -19,13 +19,13 @@ public sealed class DnsParseResult
     /// <summary>The message as far as it could be read; null only when there were fewer than 12 bytes (no header).</summary>
     public DnsMessage? Message { get; }
 
-    /// <summary>The first problem met, or <see cref="DnsParseError.None"/>.</summary>
+    /// <summary>The problem that stopped the parse, else the first problem met, else <see cref="DnsParseError.None"/>.</summary>
     public DnsParseError Error { get; }
 
-    /// <summary>The byte offset in the message where the first problem was found; -1 when there was none.</summary>
+    /// <summary>The byte offset in the message where <see cref="Error"/> was found; -1 when there was none.</summary>
     public int ErrorOffset { get; }
 
-    /// <summary>The first problem as a full sentence, or null when there was none.</summary>
+    /// <summary><see cref="Error"/> as a full sentence, or null when there was none.</summary>
     public string? Reason { get; }
 
     /// <summary>Bytes after the last record the header announced (0 for a well-formed message). Not an error.</summary>

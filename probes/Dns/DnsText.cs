@@ -32,10 +32,14 @@ internal static class DnsText
     /// <summary>
     /// Appends a character string's content without quotes: <c>"</c> and <c>\</c> get a backslash,
     /// <c>;</c> and bytes outside 0x20-0x7E become <c>\DDD</c>. Escaping <c>;</c> (which dig leaves alone
-    /// inside quotes) keeps "; " unique to the separator of the answers column. When
-    /// <paramref name="escapeComma"/> is set (SVCB value lists), a comma inside an item becomes <c>\,</c>.
+    /// inside quotes) keeps "; " unique to the separator of the answers column.
+    /// <para>
+    /// <paramref name="listItem"/> is for one item of an SVCB value list (alpn): RFC 9460 appendix A.1 escapes
+    /// the item first (<c>,</c> as <c>\,</c>, <c>\</c> as <c>\\</c>) and then the whole value as a character
+    /// string, which doubles those backslashes: a comma becomes <c>\\,</c>, as dig prints it.
+    /// </para>
     /// </summary>
-    public static void AppendStringContent(ref CharBuffer buffer, ReadOnlySpan<byte> text, bool escapeComma = false)
+    public static void AppendStringContent(ref CharBuffer buffer, ReadOnlySpan<byte> text, bool listItem = false)
     {
         foreach (var b in text)
         {
@@ -43,9 +47,13 @@ internal static class DnsText
             {
                 buffer.AppendDecimalEscape(b);
             }
+            else if (listItem && b is (byte)',' or (byte)'\\')
+            {
+                buffer.Append(b == (byte)',' ? @"\\," : @"\\\\");
+            }
             else
             {
-                if (b is (byte)'"' or (byte)'\\' || (escapeComma && b == (byte)','))
+                if (b is (byte)'"' or (byte)'\\')
                     buffer.Append('\\');
                 buffer.Append((char)b);
             }

@@ -232,7 +232,7 @@ internal ref partial struct MessageParser
                         return $"An alpn id's length ({idLength}) must be at least 1 and fit in the parameter.";
                     if (i > 0)
                         text.Append(',');
-                    DnsText.AppendStringContent(ref text, value.Slice(i + 1, idLength), escapeComma: true);
+                    DnsText.AppendStringContent(ref text, value.Slice(i + 1, idLength), listItem: true);
                     i += 1 + idLength;
                 }
                 text.Append('"');

@@ -194,6 +194,7 @@ internal ref partial struct MessageParser
         var labelsStart = p;
         var jumped = false;
         var hops = 0;
+        var hopsBeforeLabels = 0; // pointers followed before reaching labelsStart (not part of that name's cost)
         var wire = 0;
         Span<char> initial = stackalloc char[StackNameChars];
         var text = new CharBuffer(initial);
@@ -212,7 +213,7 @@ internal ref partial struct MessageParser
                             if (!jumped)
                                 pos = p + 1;
                             name = text.Length == 0 ? "." : text.ToString();
-                            _names.Add(labelsStart, name, wire + 1);
+                            _names.Add(labelsStart, name, wire + 1, hops - hopsBeforeLabels);
                             return true;
                         }
                         if (p + 1 + b > limit)
@@ -239,21 +240,26 @@ internal ref partial struct MessageParser
                             jumped = true;
                             limit = _msg.Length;
                         }
-                        if (_names.TryGet(target, out var known, out var knownWire))
+                        if (_names.TryGet(target, out var known, out var knownWire, out var knownHops))
                         {
                             if (wire + knownWire > 255)
                                 return FailName(DnsParseError.NameTooLong, start, p, end);
+                            if (hops + knownHops > DnsMessage.MaxPointerHops)
+                                return FailName(DnsParseError.TooManyPointers, start, p, end);
                             if (text.Length == 0)
                             {
                                 name = known;
                                 return true;
                             }
                             name = known == "." ? text.ToString() : string.Concat(text.Written, known);
-                            _names.Add(labelsStart, name, wire + knownWire);
+                            _names.Add(labelsStart, name, wire + knownWire, hops + knownHops - hopsBeforeLabels);
                             return true;
                         }
                         if (text.Length == 0)
+                        {
                             labelsStart = target;
+                            hopsBeforeLabels = hops;
+                        }
                         p = target;
                         segmentStart = target;
                         break;
@@ -288,8 +294,8 @@ internal ref partial struct MessageParser
 
     private void Fail(DnsParseError error, int offset, string reason)
     {
-        // The first problem is reported, with one exception: a stop after an earlier non-fatal problem is worth
-        // more to the reader than the earlier one, so it replaces it.
+        // The first problem is kept, except that a problem which stops the parse replaces an earlier one that did
+        // not: why the message ends where it does matters more than a bad record before that point.
         if (_error == DnsParseError.None || (!Stopped && error is not (DnsParseError.BadRecordData or DnsParseError.TooLarge)))
         {
             _error = error;

@@ -13,11 +13,14 @@ internal struct NameCache
 
     private Offsets _offsets;
     private WireLengths _wireLengths;
+    private WireLengths _hops;
     private Names _names;
     private int _count;
     private int _next;
 
-    public bool TryGet(int offset, out string name, out int wireLength)
+    /// <summary>Finds the name whose labels start at <paramref name="offset"/>, with its wire length and the
+    /// pointers its decoding followed (so limits apply the same with or without the cache).</summary>
+    public bool TryGet(int offset, out string name, out int wireLength, out int hops)
     {
         for (var i = 0; i < _count; i++)
         {
@@ -25,19 +28,22 @@ internal struct NameCache
             {
                 name = _names[i]!;
                 wireLength = _wireLengths[i];
+                hops = _hops[i];
                 return true;
             }
         }
         name = "";
         wireLength = 0;
+        hops = 0;
         return false;
     }
 
-    public void Add(int offset, string name, int wireLength)
+    public void Add(int offset, string name, int wireLength, int hops)
     {
         _offsets[_next] = offset;
         _names[_next] = name;
         _wireLengths[_next] = wireLength;
+        _hops[_next] = hops;
         _next = (_next + 1) % Size;
         if (_count < Size)
             _count++;

@@ -23,8 +23,10 @@
  * protocol) -> process, filled:
  *  - by this filter itself, for a UDP packet leaving the host: a UDP send transmits the packet
  *    synchronously inside the sender's syscall, so the current task is the sender (source
- *    DNS_SOURCE_TASK). This also covers sockets that were bound implicitly by the send itself,
- *    which no syscall exit could have seen before the packet left;
+ *    DNS_SOURCE_TASK) when it is a user task inside a send-family syscall (is_sending_task; this
+ *    excludes forwarded traffic, which leaves from softirq on an interrupted task). This also covers
+ *    sockets that were bound implicitly by the send itself, which no syscall exit could have seen
+ *    before the packet left;
  *  - at sys_exit of connect (client sockets, UDP and TCP, including EINPROGRESS), bind and
  *    accept/accept4 (servers) when port 53 is involved: exact, from the process's own syscall.
  * A leaving TCP segment can be sent from softirq context on behalf of another task, so for TCP the
@@ -195,10 +197,30 @@ static __always_inline int network_offset(struct __sk_buff *skb, const __u8 *pro
 	return -1;
 }
 
-/* True when task is a user task (not a kernel thread or the idle task in softirq). */
-static __always_inline bool is_user_task(struct task_struct *task)
+/* x86_64 numbers of the syscalls that can transmit a DNS packet in the caller's context. */
+#define NR_write 1
+#define NR_writev 20
+#define NR_sendfile 40
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_sendmmsg 307
+#define NR_io_uring_enter 426
+
+/*
+ * True when task is a user task that is inside a syscall able to send this packet. A packet that leaves
+ * the host from softirq context (forwarded or NATed container traffic, TCP segments released by an ACK)
+ * runs the filter on whatever task was interrupted: that task is then idle (tgid 0), a kernel thread, in
+ * user mode (orig_ax holds the negated interrupt vector), or, rarely, in an unrelated syscall. Checking
+ * the syscall number rules out all but the last case.
+ */
+static __always_inline bool is_sending_task(struct task_struct *task)
 {
-	return task->tgid != 0 && !(task->flags & PF_KTHREAD);
+	if (task->tgid == 0 || (task->flags & PF_KTHREAD))
+		return false;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr = (long)regs->orig_ax;
+	return nr == NR_sendto || nr == NR_sendmsg || nr == NR_sendmmsg || nr == NR_write || nr == NR_writev ||
+	       nr == NR_io_uring_enter || nr == NR_sendfile;
 }
 
 static __always_inline void make_key(struct dns_port_key *key, const __u8 *addr, __u16 port, __u8 protocol,
@@ -228,7 +250,7 @@ static __always_inline __u8 find_end_process(struct dns_port_key *key, bool send
 					     struct event_header *out)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	bool task_usable = sending && is_user_task(task);
+	bool task_usable = sending && is_sending_task(task);
 
 	if (task_usable && protocol == IPPROTO_UDP) {
 		fill_event_header(out, EVENT_DNS_PACKET, task);

@@ -29,9 +29,9 @@ internal sealed class NativeStatement : IDisposable
     }
 
     /// <summary>Binds parameter <paramref name="index"/> (0-based) to an integer.</summary>
-    public void BindInteger(int index, long value) => Check(SqliteInsertInterop.BindInt64(_pointer, index + 1, value));
+    public void BindInteger(int index, long value) => Check(SqliteInterop.BindInt64(_pointer, index + 1, value));
 
-    public void BindNull(int index) => Check(SqliteInsertInterop.BindNull(_pointer, index + 1));
+    public void BindNull(int index) => Check(SqliteInterop.BindNull(_pointer, index + 1));
 
     public void BindDouble(int index, double value) => Check(raw.sqlite3_bind_double(_statement, index + 1, value));
 
@@ -59,7 +59,7 @@ internal sealed class NativeStatement : IDisposable
     /// <summary>Advances to the next result row; false when there is none.</summary>
     public bool Step()
     {
-        var rc = raw.sqlite3_step(_statement);
+        var rc = SqliteInterop.Step(_pointer);
         if (rc == raw.SQLITE_ROW)
             return true;
         if (rc == raw.SQLITE_DONE)
@@ -68,14 +68,14 @@ internal sealed class NativeStatement : IDisposable
     }
 
     /// <summary>Makes the statement ready to run again (bindings are kept).</summary>
-    public void Reset() => raw.sqlite3_reset(_statement);
+    public void Reset() => SqliteInterop.Reset(_pointer);
 
-    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+    public bool IsNull(int column) => SqliteInterop.ColumnType(_pointer, column) == raw.SQLITE_NULL;
 
-    public long ColumnInteger(int column) => raw.sqlite3_column_int64(_statement, column);
+    public long ColumnInteger(int column) => SqliteInterop.ColumnInt64(_pointer, column);
 
     /// <summary>The UTF-8 bytes of a text column, valid until the next step.</summary>
-    public ReadOnlySpan<byte> ColumnUtf8(int column) => raw.sqlite3_column_blob(_statement, column);
+    public ReadOnlySpan<byte> ColumnUtf8(int column) => SqliteInterop.ColumnUtf8(_pointer, column);
 
     /// <summary>Binds parameter <paramref name="index"/> (0-based) to a string, copied by SQLite.</summary>
     public void BindText(int index, string value)
@@ -84,7 +84,7 @@ internal sealed class NativeStatement : IDisposable
         if (max > _utf8.Length)
             _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
         var length = Encoding.UTF8.GetBytes(value, _utf8);
-        Check(SqliteInsertInterop.BindText(_pointer, index + 1, new ReadOnlySpan<byte>(_utf8, 0, length)));
+        Check(SqliteInterop.BindText(_pointer, index + 1, new ReadOnlySpan<byte>(_utf8, 0, length)));
     }
 
     /// <summary>Runs the statement to completion, resets it, and returns the rows it changed.</summary>
@@ -100,8 +100,8 @@ internal sealed class NativeStatement : IDisposable
     /// <summary>Runs an INSERT and resets it.</summary>
     public void ExecuteInsert()
     {
-        var rc = SqliteInsertInterop.Step(_pointer);
-        SqliteInsertInterop.Reset(_pointer);
+        var rc = SqliteInterop.Step(_pointer);
+        SqliteInterop.Reset(_pointer);
         if (rc != raw.SQLITE_DONE)
             throw Error(rc);
     }

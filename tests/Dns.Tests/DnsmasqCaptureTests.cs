@@ -170,6 +170,8 @@ public class DnsmasqCaptureTests(DnsmasqFixture fixture, ITestOutputHelper outpu
     [SkippableTheory]
     [InlineData("t.x.test", "TXT")]
     [InlineData("https.x.test", "HTTPS")]
+    [InlineData("https2.x.test", "HTTPS")]
+    [InlineData("svcb.x.test", "SVCB")]
     [InlineData("c.x.test", "A")]
     [InlineData("x.test", "CAA")]
     [InlineData("u.x.test", "TYPE999")]

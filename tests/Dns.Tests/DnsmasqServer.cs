@@ -14,6 +14,14 @@ internal sealed class DnsmasqServer : IDisposable
     /// <summary>An HTTPS record: priority 1, target ".", alpn=h2, port=880, ipv4hint=1.2.3.4, ech=AQID.</summary>
     public const string HttpsRdataHex = "00010000010003026832000300020370000400040102030400050003010203";
 
+    /// <summary>
+    /// Priority 16, target svc.x.test, mandatory=alpn,port, alpn=h2,h3,"a,bc", no-default-alpn, port=8443,
+    /// ipv6hint=2001:db8::1,::ffff:1.2.3.4, key65000="hi \"x\"" (served as both HTTPS and SVCB).
+    /// </summary>
+    public const string ServiceRdataHex =
+        "001003737663017804746573740000000004000100030001000b02683202683304612c6263000200000003000220fb00060020" +
+        "20010db800000000000000000000000100000000000000000000ffff01020304fde80006686920227822";
+
     /// <summary>Four 200-byte strings: over 512 bytes, so a query without EDNS gets a truncated (TC) reply.</summary>
     public static readonly string LongText = new('L', 200);
 
@@ -78,6 +86,8 @@ internal sealed class DnsmasqServer : IDisposable
         "--caa-record=x.test,0,issue,letsencrypt.org",
         $"--dns-rr=https.x.test,65,{HttpsRdataHex}",
         "--dns-rr=u.x.test,999,deadbeef",
+        $"--dns-rr=https2.x.test,65,{ServiceRdataHex}",
+        $"--dns-rr=svcb.x.test,64,{ServiceRdataHex}",
         "--ptr-record=3.2.1.10.in-addr.arpa,h.x.test",
     ];
 

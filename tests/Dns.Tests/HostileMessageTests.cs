@@ -301,4 +301,14 @@ public class HostileMessageTests
             }
         }
     }
+
+    [Fact]
+    public void A_stop_after_bad_record_data_is_the_reported_problem()
+    {
+        var b = new DnsMessageBuilder(flags: 0x8180).Question("x.test", 1)
+            .Answer("x.test", 1, 60, d => d.Bytes([1, 2, 3]))
+            .Counts(1, 2, 0, 0);
+        var r = ParseFlagged(b.Build(), DnsParseError.Truncated);
+        Assert.Equal(@"\# 3 010203", Assert.Single(r.Message!.Answers).Data);
+    }
 }

@@ -100,7 +100,7 @@ public class RecordTypeTests
             .U16(8).U16(0)
             .U16(65000).U16(3).Bytes("a b"u8)
             .U16(65001).U16(0), T.HTTPS);
-        Assert.Equal("1 . mandatory=alpn,port alpn=\"h2,h3\\,x\" no-default-alpn port=8443 " +
+        Assert.Equal("1 . mandatory=alpn,port alpn=\"h2,h3\\\\,x\" no-default-alpn port=8443 " +
                      "ipv4hint=192.0.2.1,192.0.2.2 ech=" + Convert.ToBase64String(ech) + " ipv6hint=2001:db8::53 " +
                      "dohpath=\"/q{?dns}\\\"\" ohttp key65000=\"a b\" key65001", r.Data);
     }

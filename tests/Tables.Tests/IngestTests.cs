@@ -222,6 +222,44 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task ProbeRowsFollowTheStore()
+    {
+        await using var store = EventStore.Open(Stores.Memory(o => o.IdleInterval = TimeSpan.FromMilliseconds(50)));
+        store.ReplaceProbeStatus(new[] { new ProbeStatus { Name = "file", Table = "ebpf_file_events", Status = "running" } });
+        await store.FlushAsync();
+        Assert.Equal("0", Assert.Single(await store.QueryAsync("ebpf_probes", [], ["rows"]))["rows"]);
+
+        Stores.AddAll(store, Enumerable.Range(0, 12).Select(_ => Stores.FileEvent(Stores.Now)));
+        await store.FlushAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        string rows;
+        do
+        {
+            rows = Assert.Single(await store.QueryAsync("ebpf_probes", [], ["rows"]))["rows"];
+            if (rows == "12")
+                break;
+            await Task.Delay(20);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Equal("12", rows);
+    }
+
+    [Fact]
+    public async Task ProbeStatusFromAPreviousRunIsNotShown()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("events.db");
+        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        {
+            store.ReplaceProbeStatus(new[] { new ProbeStatus { Name = "old", Status = "running" } });
+            await store.FlushAsync();
+            Assert.Single(await store.QueryAsync("ebpf_probes", [], null));
+        }
+        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+            Assert.Empty(await store.QueryAsync("ebpf_probes", [], null));
+    }
+
+    [Fact]
     public async Task AnUnknownTableIsAClearError()
     {
         await using var store = EventStore.Open(Stores.Memory());

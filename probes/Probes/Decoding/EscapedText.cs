@@ -18,6 +18,29 @@ namespace OsqueryBpf.Probes.Decoding;
 public sealed class EscapedText
 {
     private char[] _buffer = new char[256];
+    private readonly Dictionary<(ulong, ulong, int), string> _shortTexts = new(); // comm values repeat: decode each once
+
+    /// <summary>
+    /// Like <see cref="Decode"/> for texts of at most 16 bytes that repeat (a task's comm), remembering each so
+    /// that repeats cost no allocation. Holds at most 4096 texts.
+    /// </summary>
+    public string DecodeShort(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > 16)
+            return Decode(bytes);
+        Span<byte> padded = stackalloc byte[16];
+        padded.Clear();
+        bytes.CopyTo(padded);
+        // The length is part of the key: zero padding alone cannot tell "a" from "a\0".
+        var key = (BitConverter.ToUInt64(padded), BitConverter.ToUInt64(padded[8..]), bytes.Length);
+        if (_shortTexts.TryGetValue(key, out var known))
+            return known;
+        if (_shortTexts.Count >= 4096)
+            _shortTexts.Clear();
+        var text = Decode(bytes);
+        _shortTexts[key] = text;
+        return text;
+    }
 
     /// <summary>The text for <paramref name="bytes"/>, escaped as described in the remarks.</summary>
     public string Decode(ReadOnlySpan<byte> bytes)

@@ -30,6 +30,7 @@ public sealed class FileRecordDecoder : IRecordDecoder
     private readonly BootClock _clock;
     private readonly EscapedText _text = new();
     private readonly ContainerIdCache _containers;
+    private readonly Dictionary<(ushort Syscall, uint Flags), string> _flagTexts = new(); // few distinct values
 
     /// <summary>
     /// A decoder converting times with <paramref name="clock"/> and naming containers with <paramref name="containers"/>
@@ -88,7 +89,7 @@ public sealed class FileRecordDecoder : IRecordDecoder
         file.Executable = _text.Decode(exe);
         if ((fixedPart.Info & FileRecordLayout.InfoPathFromCwd) != 0 && fixedPart.PathDirLength > 0)
             file.Cwd = _text.Decode(path[..fixedPart.PathDirLength]);
-        file.Flags = FormatFlags((FileSyscall)fixedPart.Syscall, fixedPart.Flags);
+        file.Flags = CachedFlags(fixedPart.Syscall, fixedPart.Flags);
         file.Mode = (fixedPart.Info & FileRecordLayout.InfoHasMode) != 0 ? ModeText.Format(fixedPart.Mode) : "";
         file.ExitCode = fixedPart.Ret;
         file.Inode = unchecked((long)fixedPart.Inode);
@@ -100,6 +101,18 @@ public sealed class FileRecordDecoder : IRecordDecoder
         evt = file;
         error = null;
         return true;
+    }
+
+    private string CachedFlags(ushort syscall, uint flags)
+    {
+        // Flags text depends only on which family the syscall is in; key on the syscall for simplicity.
+        if (_flagTexts.TryGetValue((syscall, flags), out var text))
+            return text;
+        if (_flagTexts.Count >= 1024)
+            _flagTexts.Clear();
+        text = FormatFlags((FileSyscall)syscall, flags);
+        _flagTexts[(syscall, flags)] = text;
+        return text;
     }
 
     internal static string FormatFlags(FileSyscall syscall, uint flags) => syscall switch

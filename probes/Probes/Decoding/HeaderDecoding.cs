@@ -34,7 +34,7 @@ internal static class HeaderDecoding
         evt.ContainerId = (containers ?? ContainerIdCache.Shared).Get(header.CgroupId, header.Pid);
         var comm = record.Slice(EventHeader.CommOffset, EventHeader.CommLength);
         int end = comm.IndexOf((byte)0);
-        evt.Comm = text.Decode(end < 0 ? comm : comm[..end]);
+        evt.Comm = text.DecodeShort(end < 0 ? comm : comm[..end]);
         evt.ProbeError = (header.Flags & EventHeader.ProbeErrorFlag) != 0;
     }
 }

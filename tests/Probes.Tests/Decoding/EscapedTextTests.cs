@@ -51,6 +51,19 @@ public sealed class EscapedTextTests
     }
 
     [Fact]
+    public void Short_texts_are_remembered_without_mixing_up_lengths_or_contents()
+    {
+        var first = _text.DecodeShort("bash"u8);
+        Assert.Same(first, _text.DecodeShort("bash"u8));
+        Assert.Equal("abcdefg", _text.DecodeShort("abcdefg"u8));
+        Assert.Equal("abcdefgx", _text.DecodeShort("abcdefgx"u8));
+        Assert.Equal("a", _text.DecodeShort("a"u8));
+        Assert.Equal("a\0", _text.DecodeShort([(byte)'a', 0])); // same padded bytes as "a", another length
+        Assert.Equal("", _text.DecodeShort([]));
+        Assert.Equal(@"\xFF", _text.DecodeShort([0xFF]));
+    }
+
+    [Fact]
     public void ToBytes_rejects_a_lone_backslash()
     {
         var error = Assert.Throws<FormatException>(() => EscapedText.ToBytes("a\\q"));

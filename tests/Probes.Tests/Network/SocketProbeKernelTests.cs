@@ -91,6 +91,7 @@ public sealed class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
         var clientClose = Wait(e => e.Pid == clientPid && e.Action == "close" && e.LocalPort == clientPort, "the client's close");
         Assert.Equal(serverPort, clientClose.RemotePort);
         Assert.Equal(connect.Fd, clientClose.Fd);
+        Assert.Equal(connect.Path, clientClose.Path); // the second record of the process comes from the exe cache
         Wait(e => e.Pid == me && e.Action == "close" && e.Fd == accept.Fd && e.RemotePort == clientPort, "the server's close of the connection");
     }
 

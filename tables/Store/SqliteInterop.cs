@@ -4,13 +4,14 @@ using System.Runtime.InteropServices;
 namespace OsqueryBpf.Tables.Store;
 
 /// <summary>
-/// Direct calls into the bundled SQLite (e_sqlite3, the library SQLitePCL.raw also binds to) for the five functions
-/// of the ingest loop. SQLitePCL.raw passes statements as SafeHandles through an interface, which costs a reference
+/// Direct calls into the bundled SQLite (e_sqlite3, the library SQLitePCL.raw also binds to) for the functions of
+/// the ingest loop and of reading query results. SQLitePCL.raw passes statements as SafeHandles through an interface, which costs a reference
 /// count and a dispatch on every one of the ~26 calls per row; here the statement pointer is used directly while
-/// <see cref="NativeStatement"/> holds a reference on its handle. The bind and reset calls are short, never block
-/// and never call back, so they skip the GC transition; sqlite3_step does real work (and I/O on disk) and keeps it.
+/// <see cref="NativeStatement"/> holds a reference on its handle. The bind, column and reset calls are short, never
+/// block and never call back, so they skip the GC transition; sqlite3_step does real work (and I/O on disk) and
+/// keeps it.
 /// </summary>
-internal static partial class SqliteInsertInterop
+internal static partial class SqliteInterop
 {
     private const string Library = "e_sqlite3";
 
@@ -40,6 +41,34 @@ internal static partial class SqliteInsertInterop
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     [SuppressGCTransition]
     public static partial int Reset(IntPtr statement);
+
+    [LibraryImport(Library, EntryPoint = "sqlite3_column_int64")]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    [SuppressGCTransition]
+    public static partial long ColumnInt64(IntPtr statement, int column);
+
+    [LibraryImport(Library, EntryPoint = "sqlite3_column_type")]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    [SuppressGCTransition]
+    public static partial int ColumnType(IntPtr statement, int column);
+
+    [LibraryImport(Library, EntryPoint = "sqlite3_column_text")]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    [SuppressGCTransition]
+    private static unsafe partial byte* ColumnText(IntPtr statement, int column);
+
+    [LibraryImport(Library, EntryPoint = "sqlite3_column_bytes")]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    [SuppressGCTransition]
+    private static partial int ColumnBytes(IntPtr statement, int column);
+
+    /// <summary>The UTF-8 text of a column, valid until the next step or reset (text first, then its length, as
+    /// SQLite's documentation asks).</summary>
+    public static unsafe ReadOnlySpan<byte> ColumnUtf8(IntPtr statement, int column)
+    {
+        var text = ColumnText(statement, column);
+        return text is null ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(text, ColumnBytes(statement, column));
+    }
 
     /// <summary>Binds UTF-8 text; SQLite copies it (SQLITE_TRANSIENT), so the buffer may be reused at once.</summary>
     public static unsafe int BindText(IntPtr statement, int index, ReadOnlySpan<byte> utf8)
