@@ -22,6 +22,11 @@ internal sealed class ProbeRunner : IDisposable
     // (benchmarks/Bpf measured 0.08x of a syscall loop's speed without the pause and 0.3-0.5x with it).
     private static readonly TimeSpan ReaderBatchInterval = TimeSpan.FromMilliseconds(1);
 
+    // The probes wake their reader only once RingWakeupBytes are pending (a wake-up per record costs several
+    // microseconds of the traced syscall); the reader drains at least this often, so no event waits longer.
+    private static readonly TimeSpan ReaderMaxLatency = TimeSpan.FromMilliseconds(100);
+    internal const int RingWakeupBytes = 64 * 1024;
+
     private readonly EventStore _store;
     private readonly ProbeSettings _settings;
     private readonly ILogger _logger;
@@ -89,6 +94,7 @@ internal sealed class ProbeRunner : IDisposable
             probe.RingBytes = probe.Collection.Map(definition.RingMap).MaxEntries;
             probe.Reader = probe.Collection.OpenRingBuffer(definition.RingMap, definition.LostMap);
             probe.Reader.BatchInterval = ReaderBatchInterval;
+            probe.Reader.MaxLatency = ReaderMaxLatency;
             var decoder = definition.CreateDecoder(_settings, _clock);
             probe.Reader.Start(Handler(probe, decoder), "ring " + definition.RingMap);
             probe.LoadedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

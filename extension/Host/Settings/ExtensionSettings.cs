@@ -132,6 +132,7 @@ internal sealed class ExtensionSettings
         RecordReadOpens = RecordReadOpens,
         IncludePathPrefixes = FileIncludePrefixes,
         ExcludePathPrefixes = FileExcludePrefixes,
+        RingWakeupBytes = Runtime.ProbeRunner.RingWakeupBytes,
     };
 }
 

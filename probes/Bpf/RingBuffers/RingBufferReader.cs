@@ -112,6 +112,13 @@ public sealed class RingBufferReader : IDisposable
     /// </summary>
     public TimeSpan BatchInterval { get; set; }
 
+    /// <summary>
+    /// The longest a record may wait in the ring when the kernel sends no wake-up, as with BPF programs that pass
+    /// BPF_RB_NO_WAKEUP until enough bytes are pending: the reader thread also drains this often. Infinite (the
+    /// default) waits for wake-ups only. Set before <see cref="Start"/>.
+    /// </summary>
+    public TimeSpan MaxLatency { get; set; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
     public bool IsClosed => _closed;
 
@@ -274,8 +281,13 @@ public sealed class RingBufferReader : IDisposable
         try
         {
             const int BatchSize = 4096;
-            while (Wait())
+            while (true)
             {
+                // With a finite MaxLatency the ring is drained on a timer too, for BPF programs that suppress
+                // wake-ups until enough bytes are pending (BPF_RB_NO_WAKEUP), so a quiet tail is not held back.
+                var timeout = MaxLatency == Timeout.InfiniteTimeSpan ? -1 : (int)MaxLatency.TotalMilliseconds;
+                if (!Wait(timeout) && timeout < 0)
+                    break;
                 if (_closed)
                     break;
                 var handled = Drain(handler, BatchSize);
