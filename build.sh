@@ -39,27 +39,29 @@ run_tests() {
     echo "== building"
     dotnet build Extension.sln -c Debug --nologo -v quiet
     publish
-    local passed=0 failed=0 skipped=0 status=0 out
+    local passed=0 failed=0 skipped=0 status=0 results
+    results=$(mktemp -d)
     for proj in tests/*.Tests/*.Tests.csproj; do
-        echo "== $(basename "$proj" .csproj)"
-        out=$(dotnet test "$proj" -c Debug --no-build --nologo --blame-hang-timeout 5m \
-              --logger "console;verbosity=normal" 2>&1) || status=1
-        echo "$out" | grep -E '^\s+(Passed|Failed|Skipped) |Error Message|^\s+at |Skip reason|(Passed|Failed)!' \
-            | grep -vE '^\s+Passed ' || true
-        # vstest's summary: "Passed!  - Failed: 0, Passed: 5, Skipped: 0, Total: 5, ..."
-        local line
-        line=$(echo "$out" | grep -E '(Passed|Failed)!  - Failed:' | tail -1 || true)
-        if [[ -z $line ]] && echo "$out" | grep -q "No test is available"; then
-            continue
-        fi
-        if [[ -z $line ]]; then
-            echo "$out" | tail -30
+        local name
+        name=$(basename "$proj" .csproj)
+        echo "== $name"
+        # Minimal console output shows failures with their messages; the counts come from the TRX file.
+        dotnet test "$proj" -c Debug --no-build --nologo --blame-hang-timeout 5m \
+            --logger "console;verbosity=minimal" --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+            || status=1
+        local trx="$results/$name.trx" counters
+        if [[ ! -f $trx ]]; then
+            echo "!! $name produced no results"
             failed=$((failed + 1)); status=1; continue
         fi
-        failed=$((failed + $(echo "$line" | sed -E 's/.*Failed: *([0-9]+).*/\1/')))
-        passed=$((passed + $(echo "$line" | sed -E 's/.*Passed: *([0-9]+).*/\1/')))
-        skipped=$((skipped + $(echo "$line" | sed -E 's/.*Skipped: *([0-9]+).*/\1/')))
+        counters=$(grep -o '<Counters [^>]*>' "$trx")
+        passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
+        failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
+        skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
+        # Say why anything was skipped (a missing privilege or tool outside CI).
+        grep -o 'outcome="NotExecuted"[^>]*' "$trx" >/dev/null && grep -oE '<Message>[^<]*</Message>' "$trx" | sed 's/<[^>]*>//g; s/^/   skipped: /' | sort -u | head -20
     done
+    rm -rf "$results"
     echo "$passed passed, $failed failed, $skipped skipped"
     return $status
 }
