@@ -31,6 +31,8 @@ public sealed class FileRecordDecoder : IRecordDecoder
     private readonly EscapedText _text = new();
     private readonly ContainerIdCache _containers;
     private readonly Dictionary<(ushort Syscall, uint Flags), string> _flagTexts = new(); // few distinct values
+    private readonly RecentTexts _executables;
+    private readonly RecentTexts _directories;
 
     /// <summary>
     /// A decoder converting times with <paramref name="clock"/> and naming containers with <paramref name="containers"/>
@@ -40,6 +42,8 @@ public sealed class FileRecordDecoder : IRecordDecoder
     {
         _clock = clock;
         _containers = containers ?? ContainerIdCache.Shared;
+        _executables = new RecentTexts(_text);
+        _directories = new RecentTexts(_text);
     }
 
     /// <inheritdoc />
@@ -86,9 +90,9 @@ public sealed class FileRecordDecoder : IRecordDecoder
         file.Syscall = SyscallNames[fixedPart.Syscall];
         file.Path = _text.Decode(path);
         file.DestPath = _text.Decode(dest);
-        file.Executable = _text.Decode(exe);
+        file.Executable = _executables.Get(exe);
         if ((fixedPart.Info & FileRecordLayout.InfoPathFromCwd) != 0 && fixedPart.PathDirLength > 0)
-            file.Cwd = _text.Decode(path[..fixedPart.PathDirLength]);
+            file.Cwd = _directories.Get(path[..fixedPart.PathDirLength]);
         file.Flags = CachedFlags(fixedPart.Syscall, fixedPart.Flags);
         file.Mode = (fixedPart.Info & FileRecordLayout.InfoHasMode) != 0 ? ModeText.Format(fixedPart.Mode) : "";
         file.ExitCode = fixedPart.Ret;

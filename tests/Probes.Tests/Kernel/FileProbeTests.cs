@@ -88,6 +88,21 @@ public sealed class FileProbeTests : IClassFixture<FileProbeFixture>, IDisposabl
     }
 
     [SkippableFact]
+    public void The_executable_follows_an_exec_in_the_same_process()
+    {
+        var probe = _fixture.Probe();
+        // The shell writes a file itself, then becomes mv (same pid): the cached executable must change.
+        var (pid, _) = Shell.Check("cd \"$1\" && echo x > before && exec mv before after", _dir.FullName);
+
+        var write = probe.WaitFor<FileEvent>(e => e.Action == "create" && e.Path == _real + "/before", "the shell's write");
+        var rename = probe.WaitFor<FileEvent>(e => e.Action == "rename" && e.DestPath == _real + "/after", "mv's rename");
+        Assert.Equal(pid, write.Pid);
+        Assert.Equal(pid, rename.Pid);
+        Assert.Equal(Shell.RealPath("/bin/sh"), write.Executable);
+        Assert.Equal(Shell.RealPath("/bin/mv"), rename.Executable);
+    }
+
+    [SkippableFact]
     public void Operations_through_a_dirfd_and_on_fds_use_the_fds_path()
     {
         var probe = _fixture.Probe();
