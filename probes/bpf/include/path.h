@@ -62,8 +62,12 @@ struct walk_root {
 /* Reads the task's root; the values are plain numbers (probe reads), as walk_path_once() needs. */
 static __always_inline void read_task_root(struct task_struct *task, struct walk_root *root)
 {
-	root->mnt = BPF_CORE_READ(task, fs, root.mnt);
-	root->dentry = BPF_CORE_READ(task, fs, root.dentry);
+	/* Two probe reads (fs, then the whole struct path) rather than one chain per field. */
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct path path = {};
+	BPF_CORE_READ_INTO(&path, fs, root);
+	root->mnt = path.mnt;
+	root->dentry = path.dentry;
 }
 
 /* This CPU's cursor, reset to the start of the data area; NULL only if the map is missing. */
@@ -222,8 +226,10 @@ static __always_inline void append_dentry_path(struct record_cursor *cursor, __u
 static __always_inline void append_file_path(struct record_cursor *cursor, __u8 *data, __u32 limit, struct file *file,
 					     const struct walk_root *root, __u16 *flags)
 {
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct path path = {};
+	BPF_CORE_READ_INTO(&path, file, f_path);
+	struct dentry *dentry = path.dentry;
+	struct vfsmount *vfsmnt = path.mnt;
 	append_dentry_path(cursor, data, limit, dentry, vfsmnt, root, flags);
 }
 
@@ -231,8 +237,11 @@ static __always_inline void append_file_path(struct record_cursor *cursor, __u8 
 static __always_inline void append_cwd_path(struct record_cursor *cursor, __u8 *data, __u32 limit,
 					    struct task_struct *task, const struct walk_root *root, __u16 *flags)
 {
-	struct dentry *dentry = BPF_CORE_READ(task, fs, pwd.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct path path = {};
+	BPF_CORE_READ_INTO(&path, fs, pwd);
+	struct dentry *dentry = path.dentry;
+	struct vfsmount *vfsmnt = path.mnt;
 	append_dentry_path(cursor, data, limit, dentry, vfsmnt, root, flags);
 }
 
