@@ -15,7 +15,7 @@ internal sealed class Dnsmasq : IDisposable
 
     private readonly Process _process;
 
-    public Dnsmasq(string longText)
+    public Dnsmasq(string longText, params string[] extraArgs)
     {
         Requirements.RequireTool("dnsmasq");
         Requirements.RequireTool("dig");
@@ -30,7 +30,7 @@ internal sealed class Dnsmasq : IDisposable
                      "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file",
                      "--bind-interfaces", "--listen-address=" + Address, "--port=53",
                      $"--address=/{Zone}/{ARecordAddress}", $"--txt-record=long.{Zone},{longText}",
-                 })
+                 }.Concat(extraArgs))
             start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
         _process.BeginErrorReadLine();
