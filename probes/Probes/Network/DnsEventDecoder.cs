@@ -119,8 +119,7 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
         key = default;
         if (!IPAddress.TryParse(packet.ClientAddress, out var client) || !IPAddress.TryParse(packet.ServerAddress, out var server))
             return false;
-        var protocol = packet.Protocol == DnsTransport.Tcp ? OsqueryBpf.Dns.DnsTransport.Tcp : OsqueryBpf.Dns.DnsTransport.Udp;
-        key = new DnsTransactionKey(id, protocol, client, (ushort)packet.ClientPort, server, (ushort)packet.ServerPort);
+        key = new DnsTransactionKey(id, packet.Protocol, client, (ushort)packet.ClientPort, server, (ushort)packet.ServerPort);
         return true;
     }
 

@@ -1,3 +1,4 @@
+using OsqueryBpf.Dns;
 namespace OsqueryBpf.Probes.Network;
 
 /// <summary>

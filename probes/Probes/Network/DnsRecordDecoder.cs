@@ -1,3 +1,4 @@
+using OsqueryBpf.Dns;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using OsqueryBpf.Probes.Decoding;

@@ -1,3 +1,4 @@
+using OsqueryBpf.Dns;
 using System.Net;
 using OsqueryBpf.Probes.Decoding;
 using OsqueryBpf.Probes.Network;

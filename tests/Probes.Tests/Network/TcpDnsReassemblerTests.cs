@@ -1,3 +1,4 @@
+using OsqueryBpf.Dns;
 using OsqueryBpf.Probes.Network;
 using Xunit;
 
