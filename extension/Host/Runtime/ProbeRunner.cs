@@ -64,6 +64,10 @@ internal sealed class ProbeRunner : IDisposable
             Start(probe);
             PublishStatus();
         }
+        // Loading parses kernel BTF and relocates thousands of instructions: give that memory back to the system
+        // now rather than carrying it for the life of a long-running extension.
+        Bpf.Btf.KernelBtf.Release();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>True once every probe has either started or failed.</summary>

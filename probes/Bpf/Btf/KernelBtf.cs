@@ -13,13 +13,31 @@ public static class KernelBtf
     /// <summary>Where the kernel exposes its BTF (CONFIG_DEBUG_INFO_BTF, Linux 5.4+).</summary>
     public const string VmlinuxPath = "/sys/kernel/btf/vmlinux";
 
-    private static readonly Lazy<BtfSpec> s_spec = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly object s_gate = new();
+    private static BtfSpec? s_spec;
 
     /// <summary>Whether the kernel exposes its BTF.</summary>
     public static bool IsAvailable => File.Exists(VmlinuxPath);
 
     /// <summary>The parsed kernel BTF. Throws <see cref="KernelFeatureNotSupportedException"/> when the kernel has none.</summary>
-    public static BtfSpec Spec => s_spec.Value;
+    public static BtfSpec Spec
+    {
+        get
+        {
+            lock (s_gate)
+                return s_spec ??= Load();
+        }
+    }
+
+    /// <summary>
+    /// Drops the cached kernel BTF (tens of MiB once indexed). A long-running process calls this once its programs
+    /// are loaded; a later <see cref="Spec"/> reads it again.
+    /// </summary>
+    public static void Release()
+    {
+        lock (s_gate)
+            s_spec = null;
+    }
 
     /// <summary>Reads and parses the kernel BTF (not cached): what <see cref="Spec"/> does once.</summary>
     public static BtfSpec Load()
