@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace OsqueryBpf.Benchmarks.Probes;
+
+/// <summary>Runs the workloads alone, under the extension and under bpftrace, alternating, and collects the measurements.</summary>
+internal sealed class Bench(Options options, WorkloadPrograms programs, RunContext context)
+{
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
+    public List<Measurement> Run(Workload workload)
+    {
+        var results = new List<Measurement>();
+        var count = options.Count ?? (long)(workload.DefaultCount * options.Scale);
+        for (var round = 1; round <= options.Runs; round++)
+        {
+            foreach (var setup in new[] { Setup.Alone, Setup.Extension, Setup.Bpftrace })
+            {
+                var measurement = setup switch
+                {
+                    Setup.Alone => Measurement.Alone(workload, RunWorkload(workload, count)),
+                    Setup.Extension => UnderExtension(workload, count),
+                    _ => UnderBpftrace(workload, count),
+                };
+                results.Add(measurement);
+                Console.Error.WriteLine(
+                    $"  {workload.Name} round {round} {Report.SetupName(setup),-11} {measurement.Result.OperationsPerSecond,12:N0} ops/s" +
+                    (setup == Setup.Alone ? "" :
+                        $"  rows {measurement.Rows:N0}/{measurement.Expected:N0} ({Report.Percent(measurement.Rows, measurement.Expected)})" +
+                        $"  drops {measurement.Drops:N0}  cpu {measurement.CollectorCpu.TotalSeconds:F2} s  [{measurement.Breakdown}]"));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The file storm in 1, 2, 4, ... parallel processes under one extension, until the probe drops events or
+    /// rows are missing: the highest event rate the pipeline stored completely.
+    /// </summary>
+    public List<string> FileSaturation(Workload workload)
+    {
+        var lines = new List<string>
+        {
+            "| processes | file events/s (all processes) | rows | expected | completeness | drops |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        };
+        var count = options.Count ?? (long)(workload.DefaultCount * options.Scale);
+        using var extension = StartExtension(workload);
+        foreach (var processes in new[] { 1, 2, 4, 8 })
+        {
+            var dropsBefore = extension.ProbeStatus(workload.Probe).Drops;
+            var folders = Enumerable.Range(0, processes).Select(i => Path.Combine(context.ScratchFolder, $"p{processes}-{i}")).ToList();
+            folders.ForEach(f => Directory.CreateDirectory(f));
+            var clock = Stopwatch.StartNew();
+            var started = folders.Select(folder => programs.Start(workload.Program, count / processes, [folder])).ToList();
+            var results = started.Select(p => WorkloadPrograms.Finish(p, workload.Program)).ToList();
+            var seconds = clock.Elapsed.TotalSeconds;
+            started.ForEach(p => p.Dispose());
+            Thread.Sleep(Settle);
+            long rows = 0;
+            foreach (var (result, folder) in results.Zip(folders))
+                rows += CountRows(extension, workload, result.Pid, folder).Rows;
+            var drops = extension.ProbeStatus(workload.Probe).Drops - dropsBefore;
+            var expected = results.Sum(r => workload.ExpectedRows(r.Operations));
+            // The processes start within a few ms of each other; the wall time of the whole batch is the honest rate.
+            var rate = expected / seconds;
+            var line = $"| {processes} | {rate:N0} | {rows:N0} | {expected:N0} | {Report.Percent(rows, expected)} | {drops:N0} |";
+            lines.Add(line);
+            Console.Error.WriteLine("  saturation " + line);
+            if (drops > 0 || rows < expected)
+                break;
+        }
+        return lines;
+    }
+
+    private WorkloadResult RunWorkload(Workload workload, long count) =>
+        programs.Run(workload.Program, count, workload.Arguments(context));
+
+    private Measurement UnderExtension(Workload workload, long count)
+    {
+        using var extension = StartExtension(workload);
+        var cpuBefore = extension.Cpu;
+        var result = RunWorkload(workload, count);
+        Thread.Sleep(Settle);
+        var cpu = extension.Cpu - cpuBefore;
+        var expected = workload.ExpectedRows(result.Operations);
+        var (rows, breakdown) = CountRows(extension, workload, result.Pid, context.ScratchFolder);
+        if (rows < expected)
+        {
+            // Report what a slower reader would still get, and say that it came late.
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            var (lateRows, lateBreakdown) = CountRows(extension, workload, result.Pid, context.ScratchFolder);
+            if (lateRows > rows)
+                breakdown = $"after 1 s: {rows:N0}; after 4 s: {lateBreakdown}";
+            rows = lateRows;
+        }
+        var drops = extension.ProbeStatus(workload.Probe).Drops;
+        return new Measurement(workload, Setup.Extension, result, rows, expected, drops, cpu, breakdown);
+    }
+
+    private Measurement UnderBpftrace(Workload workload, long count)
+    {
+        using var trace = BpftraceSession.Start(workload.Bpftrace, context.TempFolder, LoadTimeout);
+        var cpuBefore = trace.Cpu;
+        var result = RunWorkload(workload, count);
+        Thread.Sleep(Settle);
+        var cpu = trace.Cpu - cpuBefore;
+        var counted = trace.Stop(result.Pid, workload.TraceOwner, workload.TraceFilter?.Invoke(context));
+        var breakdown = string.Join(", ", counted.ByEvent.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value:N0}"));
+        return new Measurement(workload, Setup.Bpftrace, result, counted.Lines, workload.ExpectedTraceLines(result.Operations),
+            counted.Lost, cpu, breakdown);
+    }
+
+    private ExtensionSession StartExtension(Workload workload)
+    {
+        var configFile = Path.Combine(context.TempFolder, "osquery-bpf.json");
+        var settings = new Dictionary<string, object>
+        {
+            ["probes"] = new[] { workload.Probe },
+            ["record_read_opens"] = workload.RecordReadOpens,
+            ["max_rows"] = 5_000_000,
+        };
+        File.WriteAllText(configFile, JsonSerializer.Serialize(settings));
+        return ExtensionSession.Start(options.Extension, configFile, workload.Probe, LoadTimeout);
+    }
+
+    private (long Rows, string Breakdown) CountRows(ExtensionSession extension, Workload workload, int pid, string folder)
+    {
+        var sql = workload.CountSql
+            .Replace("{pid}", pid.ToString(CultureInfo.InvariantCulture))
+            .Replace("{dir}", folder)
+            .Replace("{target}", context.ReadTarget);
+        var rows = extension.Query(sql);
+        var total = rows.Sum(r => long.Parse(r["n"], CultureInfo.InvariantCulture));
+        return (total, string.Join(", ", rows.Select(r => $"{r["kind"]} {long.Parse(r["n"], CultureInfo.InvariantCulture):N0}")));
+    }
+}
