@@ -35,26 +35,29 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         return results;
     }
 
+    public static readonly IReadOnlyList<string> SaturationHeader =
+    [
+        "| workload | processes | events/s (all processes) | rows | expected | completeness | drops |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ];
+
     /// <summary>
-    /// The file storm in 1, 2, 4, ... parallel processes under one extension, until the probe drops events or
-    /// rows are missing: the highest event rate the pipeline stored completely.
+    /// The workload in 1, 2, 4 and 8 parallel processes, each doing the full count, under a fresh extension per
+    /// step, until the probe drops events or rows are missing: the highest event rate stored completely.
     /// </summary>
-    public List<string> FileSaturation(Workload workload)
+    public List<string> Saturation(Workload workload)
     {
-        var lines = new List<string>
-        {
-            "| processes | file events/s (all processes) | rows | expected | completeness | drops |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |",
-        };
+        var lines = new List<string>();
         var count = options.Count ?? (long)(workload.DefaultCount * options.Scale);
-        using var extension = StartExtension(workload);
         foreach (var processes in new[] { 1, 2, 4, 8 })
         {
-            var dropsBefore = extension.ProbeStatus(workload.Probe).Drops;
+            using var extension = StartExtension(workload);
             var folders = Enumerable.Range(0, processes).Select(i => Path.Combine(context.ScratchFolder, $"p{processes}-{i}")).ToList();
             folders.ForEach(f => Directory.CreateDirectory(f));
             var clock = Stopwatch.StartNew();
-            var started = folders.Select(folder => programs.Start(workload.Program, count / processes, [folder])).ToList();
+            // The file storm gets a folder per process; other workloads their usual arguments.
+            var started = folders.Select(folder => programs.Start(workload.Program, count,
+                workload.Name == "file" ? [folder] : workload.Arguments(context))).ToList();
             var results = started.Select(p => WorkloadPrograms.Finish(p, workload.Program)).ToList();
             var seconds = clock.Elapsed.TotalSeconds;
             started.ForEach(p => p.Dispose());
@@ -62,11 +65,10 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
             long rows = 0;
             foreach (var (result, folder) in results.Zip(folders))
                 rows += CountRows(extension, workload, result.Pid, folder).Rows;
-            var drops = extension.ProbeStatus(workload.Probe).Drops - dropsBefore;
+            var drops = extension.ProbeStatus(workload.Probe).Drops;
             var expected = results.Sum(r => workload.ExpectedRows(r.Operations));
-            // The processes start within a few ms of each other; the wall time of the whole batch is the honest rate.
-            var rate = expected / seconds;
-            var line = $"| {processes} | {rate:N0} | {rows:N0} | {expected:N0} | {Report.Percent(rows, expected)} | {drops:N0} |";
+            // The processes start within a few ms of each other; the wall time of the whole batch gives the rate.
+            var line = $"| {workload.Name} | {processes} | {expected / seconds:N0} | {rows:N0} | {expected:N0} | {Report.Percent(rows, expected)} | {drops:N0} |";
             lines.Add(line);
             Console.Error.WriteLine("  saturation " + line);
             if (drops > 0 || rows < expected)
@@ -106,9 +108,12 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         var cpuBefore = trace.Cpu;
         var result = RunWorkload(workload, count);
         Thread.Sleep(Settle);
+        var lag = trace.WaitUntilQuiet(TimeSpan.FromSeconds(30));
         var cpu = trace.Cpu - cpuBefore;
         var counted = trace.Stop(result.Pid, workload.TraceOwner, workload.TraceFilter?.Invoke(context));
         var breakdown = string.Join(", ", counted.ByEvent.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value:N0}"));
+        if (lag > TimeSpan.FromSeconds(1))
+            breakdown += $"; output still growing {lag.TotalSeconds:F1} s after the settle time";
         return new Measurement(workload, Setup.Bpftrace, result, counted.Lines, workload.ExpectedTraceLines(result.Operations),
             counted.Lost, cpu, breakdown);
     }

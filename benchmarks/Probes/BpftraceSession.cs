@@ -62,6 +62,33 @@ internal sealed partial class BpftraceSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the output file has stopped growing for half a second (at most the timeout): bpftrace can be
+    /// seconds behind the kernel after a storm, and SIGINT makes it exit without reading what is still queued.
+    /// Returns how long it took.
+    /// </summary>
+    public TimeSpan WaitUntilQuiet(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        var length = -1L;
+        var stableSince = TimeSpan.Zero;
+        while (clock.Elapsed < timeout)
+        {
+            var now = new FileInfo(_outputFile).Length;
+            if (now != length)
+            {
+                length = now;
+                stableSince = clock.Elapsed;
+            }
+            else if (clock.Elapsed - stableSince >= TimeSpan.FromMilliseconds(500))
+            {
+                break;
+            }
+            Thread.Sleep(100);
+        }
+        return clock.Elapsed;
+    }
+
     /// <summary>Stops bpftrace with SIGINT, so it flushes its output, and counts the workload's lines.</summary>
     public TraceCount Stop(int pid, TraceOwner owner, string? filter)
     {

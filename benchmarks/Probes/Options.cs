@@ -12,7 +12,7 @@ internal sealed record Options(IReadOnlyList<Workload> Workloads, int Runs, long
           --n N            operations per run for every selected workload (default: each workload's own, about 1-2 s)
           --scale F        multiply the default operation counts by F
           --ext PATH       the extension binary; default artifacts/osquery-bpf.ext of this repository
-          --no-saturation  skip the file storm in parallel processes (only run with 'all' or 'file')
+          --no-saturation  skip the parallel series (file storm, read opens; run with 'all' or 'file')
         """;
 
     public static Options Parse(string[] args, string repositoryRoot)

@@ -35,7 +35,7 @@ var clock = Stopwatch.StartNew();
 try
 {
     var programs = WorkloadPrograms.Compile(Path.Combine(AppContext.BaseDirectory, "workloads"), Path.Combine(temp, "bin"),
-        options.Workloads.Select(w => w.Program));
+        Workload.All.Select(w => w.Program));
     var scratch = Path.Combine(temp, "files");
     Directory.CreateDirectory(scratch);
     var target = Path.Combine(temp, "read-target");
@@ -54,7 +54,11 @@ try
         foreach (var workload in options.Workloads)
             measurements.AddRange(bench.Run(workload));
         if (options.Saturation)
-            saturation = bench.FileSaturation(Workload.All.Single(w => w.Name == "file"));
+        {
+            saturation = [.. Bench.SaturationHeader];
+            foreach (var name in new[] { "file", "open-read-on" })
+                saturation.AddRange(bench.Saturation(Workload.All.Single(w => w.Name == name)));
+        }
     }
     finally
     {
@@ -69,7 +73,7 @@ try
     Console.WriteLine(Report.Markdown(measurements));
     if (saturation is not null)
     {
-        Console.WriteLine("File storm in parallel processes under one extension (stops at the first drop or missing row):");
+        Console.WriteLine("Parallel processes under the file probe, a fresh extension per step (stops at the first drop or missing row):");
         Console.WriteLine();
         saturation.ForEach(Console.WriteLine);
     }
