@@ -10,6 +10,9 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
 
+    // Ring buffer bytes of each probe, as ebpf_probes reports them; bpftrace gets as much perf buffer in total.
+    private readonly Dictionary<string, long> _ringBytes = [];
+
     public List<Measurement> Run(Workload workload)
     {
         var results = new List<Measurement>();
@@ -99,12 +102,16 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
             rows = lateRows;
         }
         var drops = extension.ProbeStatus(workload.Probe).Drops;
+        var ring = extension.Query($"select ring_bytes from ebpf_probes where name = '{workload.Probe}';");
+        if (ring.Count == 1)
+            _ringBytes[workload.Probe] = long.Parse(ring[0]["ring_bytes"], CultureInfo.InvariantCulture);
         return new Measurement(workload, Setup.Extension, result, rows, expected, drops, cpu, breakdown);
     }
 
     private Measurement UnderBpftrace(Workload workload, long count)
     {
-        using var trace = BpftraceSession.Start(workload.Bpftrace, context.TempFolder, LoadTimeout);
+        var pages = BufferPagesPerCpu(workload);
+        using var trace = BpftraceSession.Start(workload.Bpftrace, context.TempFolder, pages, LoadTimeout);
         var cpuBefore = trace.Cpu;
         var result = RunWorkload(workload, count);
         Thread.Sleep(Settle);
@@ -112,10 +119,22 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         var cpu = trace.Cpu - cpuBefore;
         var counted = trace.Stop(result.Pid, workload.TraceOwner, workload.TraceFilter?.Invoke(context));
         var breakdown = string.Join(", ", counted.ByEvent.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value:N0}"));
+        breakdown += $"; {pages} perf pages/CPU";
         if (lag > TimeSpan.FromSeconds(1))
             breakdown += $"; output still growing {lag.TotalSeconds:F1} s after the settle time";
         return new Measurement(workload, Setup.Bpftrace, result, counted.Lines, workload.ExpectedTraceLines(result.Operations),
             counted.Lost, cpu, breakdown);
+    }
+
+    /// <summary>
+    /// Perf buffer pages per CPU that give bpftrace the same buffer in total as the probe's ring (a power of two,
+    /// at least bpftrace's default of 64), so that neither side wins by buffering more.
+    /// </summary>
+    public int BufferPagesPerCpu(Workload workload)
+    {
+        var total = _ringBytes.GetValueOrDefault(workload.Probe, 4L << 20);
+        var pages = (int)Math.Max(64, total / Environment.SystemPageSize / Environment.ProcessorCount);
+        return (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages + 1) / 2;
     }
 
     private ExtensionSession StartExtension(Workload workload)

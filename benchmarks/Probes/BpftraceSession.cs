@@ -10,6 +10,7 @@ namespace OsqueryBpf.Benchmarks.Probes;
 /// </summary>
 internal sealed partial class BpftraceSession : IDisposable
 {
+    private static int _sessions;
     private readonly Process _process;
     private readonly string _outputFile;
     private readonly string _errorFile;
@@ -31,33 +32,40 @@ internal sealed partial class BpftraceSession : IDisposable
     /// before it attaches them and fires BEGIN only after all are attached; on a loaded machine the attachment
     /// itself can take more than a second, so waiting for "Attaching" alone loses the first events.
     /// </summary>
-    public static BpftraceSession Start(string script, string folder, TimeSpan attachTimeout)
+    /// <param name="script">The bpftrace program.</param>
+    /// <param name="folder">Where the script, its output and its errors go.</param>
+    /// <param name="bufferPages">Perf buffer pages per CPU (BPFTRACE_PERF_RB_PAGES, a power of two; bpftrace's default is 64).</param>
+    /// <param name="attachTimeout">How long attaching may take.</param>
+    public static BpftraceSession Start(string script, string folder, int bufferPages, TimeSpan attachTimeout)
     {
-        var scriptFile = Path.Combine(folder, "trace.bt");
-        var outputFile = Path.Combine(folder, "trace.out");
-        var errorFile = Path.Combine(folder, "trace.err");
+        // Fresh names per session: reading a previous session's "ready" would start the workload before attachment.
+        var session = Interlocked.Increment(ref _sessions);
+        var scriptFile = Path.Combine(folder, $"trace-{session}.bt");
+        var outputFile = Path.Combine(folder, $"trace-{session}.out");
+        var errorFile = Path.Combine(folder, $"trace-{session}.err");
         File.WriteAllText(scriptFile, "BEGIN { printf(\"ready\\n\"); }\n" + script);
         var info = new ProcessStartInfo("/bin/sh");
+        info.Environment["BPFTRACE_PERF_RB_PAGES"] = bufferPages.ToString(CultureInfo.InvariantCulture);
         foreach (var argument in new[] { "-c", "exec bpftrace \"$0\" > \"$1\" 2> \"$2\"", scriptFile, outputFile, errorFile })
             info.ArgumentList.Add(argument);
-        var session = new BpftraceSession(TrackedProcesses.Start(info), outputFile, errorFile);
+        var trace = new BpftraceSession(TrackedProcesses.Start(info), outputFile, errorFile);
         try
         {
             var deadline = Stopwatch.StartNew();
-            while (!session.Says("\nready\n"))
+            while (!trace.Says("\nready\n"))
             {
-                if (session._process.HasExited)
-                    throw new InvalidOperationException($"bpftrace exited with code {session._process.ExitCode}: {session.ReadErrors()}");
+                if (trace._process.HasExited)
+                    throw new InvalidOperationException($"bpftrace exited with code {trace._process.ExitCode}: {trace.ReadErrors()}");
                 if (deadline.Elapsed > attachTimeout)
-                    throw new TimeoutException($"bpftrace did not attach within {attachTimeout.TotalSeconds} s: {session.ReadErrors()}");
+                    throw new TimeoutException($"bpftrace did not attach within {attachTimeout.TotalSeconds} s: {trace.ReadErrors()}");
                 Thread.Sleep(50);
             }
             Thread.Sleep(100);
-            return session;
+            return trace;
         }
         catch
         {
-            session.Dispose();
+            trace.Dispose();
             throw;
         }
     }

@@ -87,13 +87,21 @@ catch (Exception e)
 finally
 {
     TrackedProcesses.KillAll();
+    if (options.Keep)
+        Console.Error.WriteLine($"Kept {temp}.");
+    else
+        DeleteFolder(temp);
+}
+
+static void DeleteFolder(string folder)
+{
     try
     {
-        Directory.Delete(temp, recursive: true);
+        Directory.Delete(folder, recursive: true);
     }
     catch (IOException e)
     {
-        Console.Error.WriteLine($"Could not delete {temp}: {e.Message}");
+        Console.Error.WriteLine($"Could not delete {folder}: {e.Message}");
     }
 }
 
