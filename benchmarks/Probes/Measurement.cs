@@ -1,0 +1,29 @@
+namespace OsqueryBpf.Benchmarks.Probes;
+
+/// <summary>How a workload ran: on its own, under the extension, or under bpftrace.</summary>
+internal enum Setup
+{
+    Alone,
+    Extension,
+    Bpftrace,
+}
+
+/// <summary>
+/// One run of one workload in one setup. Rows are table rows (extension) or output lines (bpftrace) of the
+/// workload; Expected is what a complete capture holds for the operations performed; Drops are the probe's drop
+/// counter (extension) or the events bpftrace reported lost; CollectorCpu is the collector process's CPU time
+/// from just before the workload to 1 s after it.
+/// </summary>
+internal sealed record Measurement(
+    Workload Workload,
+    Setup Setup,
+    WorkloadResult Result,
+    long Rows,
+    long Expected,
+    long Drops,
+    TimeSpan CollectorCpu,
+    string Breakdown)
+{
+    public static Measurement Alone(Workload workload, WorkloadResult result) =>
+        new(workload, Setup.Alone, result, 0, 0, 0, TimeSpan.Zero, "");
+}
