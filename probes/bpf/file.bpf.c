@@ -24,6 +24,7 @@
 #include "kernel.h"
 #include "common.h"
 #include "path.h"
+#include "exe_cache.h"
 
 /* struct file_record.action */
 enum file_action {
@@ -128,37 +129,6 @@ struct {
 	__type(value, struct file_record);
 } file_scratch SEC(".maps");
 
-/*
- * The executable's path per process, so that a process doing many file operations pays for the dentry
- * walk of mm->exe_file once (about 400 ns a record otherwise, a fifth of the probe's cost). An entry is
- * used while the process's exe_file is the same struct file with the same inode (an exec installs a new
- * file). A binary renamed while it runs keeps its old name here. Longer paths are walked every time.
- */
-#define EXE_CACHE_PATH 256
-
-struct exe_cache_entry {
-	__u64 file;
-	__u64 ino;
-	__u32 len;
-	__u16 flags;  /* EVENT_FLAG_PROBE_ERROR when the walk was cut */
-	__u16 reserved;
-	__u8 path[EXE_CACHE_PATH];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct exe_cache_entry);
-} file_exe_cache SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exe_cache_entry);
-} file_exe_scratch SEC(".maps");
-
 /* What one syscall did, as the program for that syscall describes it. */
 struct file_op {
 	__u16 syscall;
@@ -211,53 +181,6 @@ static __always_inline __u32 append_op_path(struct record_cursor *cursor, struct
 	if (from_cwd && primary)
 		rec->info |= FILE_INFO_PATH_FROM_CWD;
 	return dir_len;
-}
-
-/* Appends the acting process's executable, from the per-process cache when it is still valid. */
-static __always_inline void append_executable(struct record_cursor *cursor, struct file_record *rec,
-					      struct task_struct *task, const struct walk_root *root)
-{
-	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
-	if (!exe)
-		return;
-	__u32 tgid = task->tgid;
-	__u64 ino = BPF_CORE_READ(exe, f_inode, i_ino);
-	__u32 start = cursor->off;
-	if (start >= FILE_DATA_LIMIT) {
-		rec->h.flags |= EVENT_FLAG_PROBE_ERROR;
-		return;
-	}
-
-	struct exe_cache_entry *cached = bpf_map_lookup_elem(&file_exe_cache, &tgid);
-	if (cached && cached->file == (__u64)exe && cached->ino == ino) {
-		__u32 len = cached->len;
-		if (len == 0 || len > EXE_CACHE_PATH)
-			return;
-		if (bpf_probe_read_kernel(&rec->data[start & FILE_DATA_MASK], len, cached->path) != 0)
-			return;
-		rec->h.flags |= cached->flags;
-		cursor->off = start + len;
-		rec->exe_len = len;
-		return;
-	}
-
-	__u16 flags = 0;
-	append_file_path(cursor, rec->data, FILE_DATA_LIMIT, exe, root, &flags);
-	__u32 len = cursor->off - start;
-	rec->exe_len = len;
-	rec->h.flags |= flags;
-
-	__u32 zero = 0;
-	struct exe_cache_entry *entry = bpf_map_lookup_elem(&file_exe_scratch, &zero);
-	if (entry && len > 0 && len <= EXE_CACHE_PATH) {
-		entry->file = (__u64)exe;
-		entry->ino = ino;
-		entry->len = len;
-		entry->flags = flags;
-		entry->reserved = 0;
-		if (bpf_probe_read_kernel(entry->path, len, &rec->data[start & FILE_DATA_MASK]) == 0)
-			bpf_map_update_elem(&file_exe_cache, &tgid, entry, BPF_ANY);
-	}
 }
 
 static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct file_op *op)
@@ -332,7 +255,7 @@ static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct fil
 		return 0;
 
 	if (record_executable)
-		append_executable(cursor, rec, task, &root);
+		rec->exe_len = append_executable(cursor, rec->data, FILE_DATA_LIMIT, task, &rec->h.flags);
 
 	__u64 size = FILE_RECORD_FIXED_SIZE + (__u64)cursor->off;
 	if (size > sizeof(*rec))

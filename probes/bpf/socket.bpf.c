@@ -32,6 +32,7 @@
 #include "kernel.h"
 #include "common.h"
 #include "path.h"
+#include "exe_cache.h"
 #include "net.h"
 
 /* struct socket_record.action */
@@ -202,88 +203,15 @@ static __always_inline struct socket_record *begin_record(struct syscall_exit_ct
 	return rec;
 }
 
-/*
- * The executable's path per process, so that a process making many connections pays for the dentry walk
- * once (~400 ns a record otherwise). An entry is valid while the process's exe_file is the same struct file
- * with the same inode: an exec installs a new file, and a recycled tgid with a recycled file pointer would
- * also need the same inode number to be confused. Paths longer than EXE_CACHE_PATH are walked every time.
- */
-#define EXE_CACHE_PATH 256
-
-struct exe_cache_entry {
-	__u64 file;
-	__u64 ino;
-	__u32 len;
-	__u16 flags;  /* EVENT_FLAG_PROBE_ERROR when the walk was cut */
-	__u16 reserved;
-	__u8 path[EXE_CACHE_PATH];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct exe_cache_entry);
-} exe_cache SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exe_cache_entry);
-} exe_scratch SEC(".maps");
-
-/* Appends the executable's path to rec->data; returns its length. */
-static __always_inline __u32 append_executable(struct socket_record *rec)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
-	if (!exe)
-		return 0;
-	__u32 tgid = task->tgid;
-	__u64 ino = BPF_CORE_READ(exe, f_inode, i_ino);
-
-	struct exe_cache_entry *cached = bpf_map_lookup_elem(&exe_cache, &tgid);
-	if (cached && cached->file == (__u64)exe && cached->ino == ino) {
-		__u32 len = cached->len;
-		if (len == 0 || len > EXE_CACHE_PATH)
-			return 0;
-		if (bpf_probe_read_kernel(rec->data, len, cached->path) != 0)
-			return 0;
-		rec->h.flags |= cached->flags;
-		return len;
-	}
-
-	struct record_cursor *cursor = begin_record_data();
-	if (!cursor)
-		return 0;
-	struct walk_root root;
-	read_task_root(task, &root);
-	__u16 flags = 0;
-	append_file_path(cursor, rec->data, SOCKET_DATA_LIMIT, exe, &root, &flags);
-	__u32 len = cursor->off;
-	rec->h.flags |= flags;
-
-	__u32 zero = 0;
-	struct exe_cache_entry *entry = bpf_map_lookup_elem(&exe_scratch, &zero);
-	if (entry && len > 0 && len <= EXE_CACHE_PATH) {
-		entry->file = (__u64)exe;
-		entry->ino = ino;
-		entry->len = len;
-		entry->flags = flags;
-		entry->reserved = 0;
-		if (bpf_probe_read_kernel(entry->path, len, rec->data) == 0)
-			bpf_map_update_elem(&exe_cache, &tgid, entry, BPF_ANY);
-	}
-	return len;
-}
-
 /* Appends the executable when configured and writes the record to the ring. */
 static __always_inline int submit(struct socket_record *rec)
 {
 	__u32 data_len = 0;
 	if (record_executable) {
-		data_len = append_executable(rec);
+		struct record_cursor *cursor = begin_record_data();
+		if (cursor)
+			data_len = append_executable(cursor, rec->data, SOCKET_DATA_LIMIT, bpf_get_current_task_btf(),
+						     &rec->h.flags);
 		rec->exe_len = data_len;
 	}
 	__u64 size = SOCKET_RECORD_FIXED_SIZE + (__u64)data_len;

@@ -18,6 +18,7 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
     private readonly TcpDnsReassembler _tcp = new();
     private readonly DnsTransactionTracker _transactions = new();
     private readonly List<DnsPacket> _messages = new();
+    private readonly List<Event> _single = new(1);
     private readonly ContainerIdCache _containers;
     private readonly ProcessPathCache _paths = new();
     private ulong _lastExpiryNs;
@@ -58,9 +59,9 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
     /// <summary>Single-event form, for UDP records; TCP records may give none or several, see <see cref="Decode"/>.</summary>
     public bool TryDecode(ReadOnlySpan<byte> record, [NotNullWhen(true)] out Event? evt, [NotNullWhen(false)] out string? error)
     {
-        var events = new List<Event>(1);
-        error = Decode(record, events);
-        evt = events.Count > 0 ? events[0] : null;
+        _single.Clear();
+        error = Decode(record, _single);
+        evt = _single.Count > 0 ? _single[0] : null;
         if (error is null && evt is null)
             error = "The record completed no DNS message (a partial TCP segment).";
         return evt is not null;
