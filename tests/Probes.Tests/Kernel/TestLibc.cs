@@ -24,6 +24,9 @@ internal static unsafe partial class TestLibc
     [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    public static partial int GetTid();
+
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
