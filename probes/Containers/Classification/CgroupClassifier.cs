@@ -25,6 +25,9 @@ public static class CgroupClassifier
     private const string KubepodsSlice = "kubepods.slice";
     private const string KubepodsCgroupfs = "kubepods";
 
+    // The fixed cgroupfs parents of the other layouts: never a containerd namespace.
+    private static readonly HashSet<string> OtherRuntimeParents = new(StringComparer.Ordinal) { "docker", "libpod_parent", "kubepods", "init.scope" };
+
     /// <summary>Classifies the cgroup at <paramref name="path"/> (relative to the cgroup2 root) owned by <paramref name="ownerUid"/>.</summary>
     public static CgroupClassification Classify(string path, uint ownerUid)
     {
@@ -87,7 +90,8 @@ public static class CgroupClassifier
             return new(CgroupRole.Container, ContainerRuntime.Podman, id);
         // containerd (ctr) with cgroupfs: /NAMESPACE/ID. Any root-made two-level cgroup looks like this, so the
         // runtime's state must confirm it.
-        if (parts.Length == 2 && IsContainerdName(parts[0]) && IsContainerdName(parts[1]) && !IsSystemdUnit(parts[0]))
+        if (parts.Length == 2 && IsContainerdName(parts[0]) && IsContainerdName(parts[1]) && !IsSystemdUnit(parts[0])
+            && !OtherRuntimeParents.Contains(parts[0]))
             return new(CgroupRole.Container, ContainerRuntime.Containerd, parts[1], ContainerdNamespace: parts[0], NeedsStateConfirmation: true);
         return CgroupClassification.Host;
     }

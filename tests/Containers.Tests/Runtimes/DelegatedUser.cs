@@ -43,9 +43,16 @@ internal sealed class DelegatedUser : IDisposable
     /// <summary>The delegated cgroup, below the cgroup2 root.</summary>
     public string SubtreePath { get; }
 
-    /// <summary>Runs <paramref name="command"/> as the user (no groups, no capabilities).</summary>
-    public CommandResult Run(params string[] command) =>
-        Command.Run("setpriv", new[] { $"--reuid={Uid}", $"--regid={Gid}", "--clear-groups", "--" }.Concat(command));
+    /// <summary>
+    /// Runs <paramref name="command"/> as the user (no groups, no capabilities) from inside the delegated subtree,
+    /// where systemd would have started the user's session: root moves the process there first, since moving a
+    /// process needs write access to the common ancestor of both cgroups.
+    /// </summary>
+    public CommandResult Run(params string[] command)
+    {
+        var script = $"echo $$ > {CgroupTree.Directory(SubtreePath)}/cgroup.procs && exec setpriv --reuid={Uid} --regid={Gid} --clear-groups -- \"$@\"";
+        return Command.Run("/bin/sh", new[] { "-c", script, "sh" }.Concat(command));
+    }
 
     public void Dispose()
     {

@@ -19,7 +19,8 @@ public abstract class RuntimeFixture : IDisposable
     protected RuntimeFixture(string name, params string[] tools)
     {
         Name = name;
-        StateDirectory = Path.Combine(Path.GetTempPath(), $"osqbpf-containers-{name}-{Guid.NewGuid():N}"[..48]);
+        // Short: podman refuses a runroot longer than 50 characters.
+        StateDirectory = Path.Combine(Path.GetTempPath(), $"osqbpf-{name}-{Guid.NewGuid():N}"[..(name.Length + 16)]);
         var missing = tools.Concat(["unshare", "nsenter", "runc"]).Where(t => Requirements.FindTool(t) is null).ToList();
         if (!Requirements.IsRoot)
             SkipReason = "running as root";
