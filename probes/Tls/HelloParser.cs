@@ -51,7 +51,7 @@ internal ref struct HelloParser
         var kind = message.IsEmpty ? TlsHelloKind.None : (TlsHelloKind)message[0];
         if (bodyLength < 0)
         {
-            parser.Stop(TlsParseError.Truncated, message.Length, $"The bytes end at offset {message.Length}, inside the hello's 4-byte header.");
+            parser.Stop(TlsParseError.Truncated, message.Length, $"The bytes end at hello byte {message.Length}, inside the hello's 4-byte header.");
             return parser.Result(kind, kind == TlsHelloKind.ClientHello ? new TlsClientHello() : null, kind == TlsHelloKind.ServerHello ? new TlsServerHello() : null);
         }
         parser._position = TlsRecordLayer.HandshakeHeaderLength;
@@ -92,7 +92,7 @@ internal ref struct HelloParser
         if (!Need(suitesLength, end, "the cipher suites", what))
             return;
         if (suitesLength == 0 || suitesLength % 2 != 0)
-            Soft(TlsParseError.BadLength, suitesAt, $"The cipher suite list at offset {suitesAt} is {suitesLength} bytes; it must be a non-zero even number.");
+            Soft(TlsParseError.BadLength, suitesAt, $"The cipher suite list at hello byte {suitesAt} is {suitesLength} bytes; it must be a non-zero even number.");
         hello.CipherSuites = U16List(Take(suitesLength));
 
         if (!Need(1, end, "the compression methods length", what))
@@ -102,7 +102,7 @@ internal ref struct HelloParser
         if (!Need(compressionLength, end, "the compression methods", what))
             return;
         if (compressionLength == 0)
-            Soft(TlsParseError.BadLength, compressionAt, $"The compression method list at offset {compressionAt} is empty; it must hold at least null (0).");
+            Soft(TlsParseError.BadLength, compressionAt, $"The compression method list at hello byte {compressionAt} is empty; it must hold at least null (0).");
         hello.CompressionMethods = Take(compressionLength).ToArray();
 
         hello.Extensions = ReadExtensions(end, what, hello, null);
@@ -141,7 +141,7 @@ internal ref struct HelloParser
         if (!Need(length, end, "the session id", what))
             return false;
         if (length > 32)
-            Soft(TlsParseError.BadLength, at, $"The session id at offset {at} is {length} bytes; at most 32 are allowed.");
+            Soft(TlsParseError.BadLength, at, $"The session id at hello byte {at} is {length} bytes; at most 32 are allowed.");
         sessionId = Take(length).ToArray();
         return true;
     }
@@ -159,11 +159,11 @@ internal ref struct HelloParser
         if (blockEnd > end)
         {
             Stop(TlsParseError.LengthPastEnd, blockAt,
-                $"The extensions block at offset {blockAt} announces {blockLength} bytes, past the end of {what} at offset {end}.");
+                $"The extensions block at hello byte {blockAt} announces {blockLength} bytes, past the end of {what} at hello byte {end}.");
             return [];
         }
         if (blockEnd < end)
-            Soft(TlsParseError.BadLength, blockEnd, $"{Capitalized(what)} has {end - blockEnd} bytes after its extensions block, which ends at offset {blockEnd}.");
+            Soft(TlsParseError.BadLength, blockEnd, $"{Capitalized(what)} has {end - blockEnd} bytes after its extensions block, which ends at hello byte {blockEnd}.");
 
         // At most one extension per 4 bytes: the list never outgrows the input.
         int most = Math.Max(0, Math.Min(blockLength, _bytes.Length - _position) / 4);
@@ -355,7 +355,7 @@ internal ref struct HelloParser
             }
             if (second != long.MaxValue)
                 Soft(TlsParseError.DuplicateExtension, (int)(uint)second,
-                    $"Extension {second >> 32} at offset {(uint)second} appears a second time.");
+                    $"Extension {second >> 32} at hello byte {(uint)second} appears a second time.");
         }
         finally
         {
@@ -372,13 +372,13 @@ internal ref struct HelloParser
         if (_position + count > end)
         {
             Stop(TlsParseError.LengthPastEnd, _position,
-                $"{Capitalized(field)} ({count} bytes at offset {_position}) runs past the end of {container} at offset {end}.");
+                $"{Capitalized(field)} ({count} bytes at hello byte {_position}) runs past the end of {container} at hello byte {end}.");
             return false;
         }
         if (_position + count > _bytes.Length)
         {
             Stop(TlsParseError.Truncated, _bytes.Length,
-                $"The bytes end at offset {_bytes.Length}, inside {field} ({count} bytes at offset {_position}).");
+                $"The bytes end at hello byte {_bytes.Length}, inside {field} ({count} bytes at hello byte {_position}).");
             return false;
         }
         return true;
@@ -403,7 +403,7 @@ internal ref struct HelloParser
     }
 
     private void BadExtension(ushort type, int at, string why) =>
-        Soft(TlsParseError.BadExtension, at, $"Extension {type} at offset {at} is malformed: {why}.");
+        Soft(TlsParseError.BadExtension, at, $"Extension {type} at hello byte {at} is malformed: {why}.");
 
     private ushort U16()
     {

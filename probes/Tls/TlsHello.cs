@@ -39,7 +39,7 @@ public static class TlsHello
         try
         {
             if (message.IsEmpty)
-                return Failed(TlsParseError.Empty, -1, 0, 0, "There were no bytes.");
+                return Failed(TlsParseError.Empty, 0, 0, 0, "There were no bytes.");
             if (message[0] is not (1 or 2))
                 return Failed(TlsParseError.NotHello, 0, 0, 0, $"The handshake message has type {message[0]}, not ClientHello (1) or ServerHello (2).");
             int bodyLength = message.Length >= 4 ? (message[1] << 16) | (message[2] << 8) | message[3] : -1;
@@ -58,7 +58,7 @@ public static class TlsHello
     private static TlsHelloResult ParseRecords(ReadOnlySpan<byte> stream)
     {
         if (stream.IsEmpty)
-            return Failed(TlsParseError.Empty, -1, 0, 0, "There were no bytes.");
+            return Failed(TlsParseError.Empty, 0, 0, 0, "There were no bytes.");
         var framing = TlsRecordLayer.Measure(stream);
         ushort recordVersion = stream.Length >= 3 && stream[0] == TlsRecordLayer.Handshake ? BinaryPrimitives.ReadUInt16BigEndian(stream[1..]) : (ushort)0;
 

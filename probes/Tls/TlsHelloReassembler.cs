@@ -443,11 +443,11 @@ public sealed class TlsHelloReassembler
             case TlsFramingStatus.Invalid:
                 Deliver(stream, TlsCaptureOutcome.Malformed, contiguous, onHello);
                 break;
-            case TlsFramingStatus.NeedMore when stream.Ranges[0].CutAfter:
-                Deliver(stream, TlsCaptureOutcome.CaptureCut, contiguous, onHello);
-                break;
             case TlsFramingStatus.NeedMore when contiguous >= MaxHelloBytes:
                 Deliver(stream, TlsCaptureOutcome.TooLarge, contiguous, onHello);
+                break;
+            case TlsFramingStatus.NeedMore when stream.Ranges[0].CutAfter:
+                Deliver(stream, TlsCaptureOutcome.CaptureCut, contiguous, onHello);
                 break;
         }
     }

@@ -58,7 +58,10 @@ public sealed class TlsHelloResult
     /// <summary>The input offset where <see cref="Error"/> was found; -1 when there was none.</summary>
     public int ErrorOffset { get; }
 
-    /// <summary><see cref="Error"/> as a full sentence, or null when there was none.</summary>
+    /// <summary>
+    /// <see cref="Error"/> as a full sentence, or null when there was none. Positions inside the hello are given as
+    /// "hello byte N", counted from the handshake message's type byte (records may split it).
+    /// </summary>
     public string? Reason { get; }
 
     /// <summary>True when the hello was read completely and without problems.</summary>
