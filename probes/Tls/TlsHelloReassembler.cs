@@ -216,6 +216,13 @@ public sealed class TlsHelloReassembler
         stream.LastSeenNs = timestampNs;
         stream.Segments++;
 
+        if (!stream.Done && !stream.StartKnown && !captured.IsEmpty && unchecked((int)(firstByte - stream.Base)) > 0 &&
+            TlsRecordLayer.LooksLikeHelloStart(captured) && !HeldStartLooksLikeHello(stream))
+        {
+            // A hello after bytes that are not one (STARTTLS, a CONNECT or SOCKS tunnel, a connection followed
+            // from its middle): TLS starts here; what came before is not part of it, what came after may be.
+            DropBefore(stream, unchecked((int)(firstByte - stream.Base)));
+        }
         if (!stream.Done && !captured.IsEmpty)
         {
             if (!Place(stream, firstByte, captured, payloadLength, onHello))
@@ -291,6 +298,28 @@ public sealed class TlsHelloReassembler
         BufferedBytes -= stream.Buffer.Length;
         ArrayPool<byte>.Shared.Return(stream.Buffer);
         stream.Buffer = null;
+    }
+
+    private static bool HeldStartLooksLikeHello(Stream stream) =>
+        stream.Contiguous > TlsRecordLayer.HeaderLength && TlsRecordLayer.LooksLikeHelloStart(stream.Buffer.AsSpan(0, stream.Contiguous));
+
+    /// <summary>Makes byte <paramref name="offset"/> the stream's first, dropping (and counting) what is held before it.</summary>
+    private void DropBefore(Stream stream, int offset)
+    {
+        int extent = stream.Extent;
+        int kept = 0;
+        for (int i = 0; i < stream.RangeCount; i++)
+        {
+            var range = stream.Ranges[i];
+            DroppedBytes += Math.Max(0, Math.Min(range.To, offset) - range.From);
+            if (range.To <= offset)
+                continue;
+            stream.Ranges[kept++] = new ByteRange { From = Math.Max(range.From, offset) - offset, To = range.To - offset, CutAfter = range.CutAfter };
+        }
+        if (extent > offset)
+            stream.Buffer.AsSpan(offset, extent - offset).CopyTo(stream.Buffer);
+        stream.RangeCount = kept;
+        stream.Base += (uint)offset;
     }
 
     /// <summary>Copies a segment's bytes into place; false when that would need more than <see cref="MaxRanges"/> ranges.</summary>

@@ -256,6 +256,33 @@ public class ReassemblerTests
     }
 
     [Fact]
+    public void Tls_that_starts_after_other_bytes_is_found_without_a_syn()
+    {
+        // A SOCKS5 greeting and connect request (or HTTP CONNECT, or STARTTLS) before the ClientHello.
+        var r = new TlsHelloReassembler();
+        var sink = new Sink();
+        byte[] socks = [5, 1, 0, 5, 1, 0, 1, 10, 0, 0, 9, 1, 187];
+        var stream = socks.Concat(Hello).ToArray();
+        Segment(r, sink, 0, 3, 0, stream: stream);
+        Segment(r, sink, 3, socks.Length, 1, stream: stream);
+        Segment(r, sink, socks.Length + 100, stream.Length, 2, stream: stream); // the hello's tail first
+        Segment(r, sink, socks.Length, socks.Length + 100, 3, stream: stream);
+        var (capture, bytes) = Assert.Single(sink.Got);
+        Assert.Equal(TlsCaptureOutcome.Complete, capture.Outcome);
+        Assert.Equal(Hello, bytes);
+        Assert.Equal(socks.Length, r.DroppedBytes);
+
+        // A stream that did start with a hello is not restarted by a later segment that merely looks like one.
+        var r2 = new TlsHelloReassembler();
+        var sink2 = new Sink();
+        var lookalike = Hello.ToArray();
+        Array.Copy(new byte[] { 22, 3, 1, 0, 9, 2 }, 0, lookalike, 100, 6);
+        Segment(r2, sink2, 0, 100, stream: lookalike);
+        Segment(r2, sink2, 100, lookalike.Length, stream: lookalike);
+        Assert.Equal(lookalike, Assert.Single(sink2.Got).Bytes);
+    }
+
+    [Fact]
     public void Ipv4_and_ipv6_flows()
     {
         var v4 = TlsFlow.Create([127, 0, 0, 1], 1, [127, 0, 0, 2], 2);
