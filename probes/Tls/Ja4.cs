@@ -34,6 +34,7 @@ public static class Ja4
     public const string EmptyHash = "000000000000";
 
     /// <summary>JA4: <c>t13d1516h2_8daaf6152771_e5627efa2ab1</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="transport"/> is not t, q or d.</exception>
     public static string Fingerprint(TlsClientHello hello, char transport = 't') => Build(hello, transport, hashed: true, originalOrder: false);
 
     /// <summary>JA4_r: the sorted lists in full instead of their hashes.</summary>

@@ -45,8 +45,8 @@ public static class TlsHello
             int bodyLength = message.Length >= 4 ? (message[1] << 16) | (message[2] << 8) | message[3] : -1;
             if (bodyLength > MaxHandshakeLength)
                 return Failed(TlsParseError.HelloTooLong, 1, 0, 0, TooLongReason(bodyLength));
-            var result = HelloParser.Parse(message, bodyLength);
-            return Finish(result, 0, 0, bodyLength, TlsParseError.None, -1, null, static (_, offset) => offset, default);
+            var parsed = HelloParser.Parse(message, bodyLength);
+            return new TlsHelloResult(parsed.Kind, parsed.Client, parsed.Server, 0, 0, bodyLength, parsed.Error, parsed.ErrorOffset, parsed.Reason);
         }
         catch (Exception e)
         {
@@ -62,7 +62,6 @@ public static class TlsHello
         var framing = TlsRecordLayer.Measure(stream);
         ushort recordVersion = stream.Length >= 3 && stream[0] == TlsRecordLayer.Handshake ? BinaryPrimitives.ReadUInt16BigEndian(stream[1..]) : (ushort)0;
 
-        // The framing's own problem, if any, outranks what the message parser finds in the bytes before it.
         TlsParseError framingError = framing.Error;
         string? framingReason = framing.Error == TlsParseError.None ? null : FramingReason(stream, framing);
         int framingOffset = framing.ErrorOffset;
@@ -77,47 +76,37 @@ public static class TlsHello
         if (framing.Gathered == 0)
             return Failed(framingError, framingOffset, recordVersion, framing.Records, framingReason!);
 
-        // The hello's bytes: in place when the first record holds them all (the usual case), else gathered.
+        // The hello's bytes: in place when the first record holds them all (the usual case), else gathered from
+        // the records into a pooled buffer. Offsets in the message map back to the stream accordingly.
         int inFirstRecord = stream.Length >= TlsRecordLayer.HeaderLength
             ? Math.Min(BinaryPrimitives.ReadUInt16BigEndian(stream[3..]), stream.Length - TlsRecordLayer.HeaderLength)
             : 0;
+        HelloParser.Outcome parsed;
+        int offset;
         if (framing.Gathered <= inFirstRecord)
         {
-            var message = stream.Slice(TlsRecordLayer.HeaderLength, framing.Gathered);
-            var parsed = HelloParser.Parse(message, framing.HandshakeLength);
-            return Finish(parsed, recordVersion, framing.Records, framing.HandshakeLength, framingError, framingOffset,
-                framingReason, static (_, offset) => offset < 0 ? offset : offset + TlsRecordLayer.HeaderLength, default);
+            parsed = HelloParser.Parse(stream.Slice(TlsRecordLayer.HeaderLength, framing.Gathered), framing.HandshakeLength);
+            offset = parsed.ErrorOffset < 0 ? -1 : TlsRecordLayer.HeaderLength + parsed.ErrorOffset;
         }
-        var rented = ArrayPool<byte>.Shared.Rent(framing.Gathered);
-        try
+        else
         {
-            var gathered = rented.AsSpan(0, framing.Gathered);
-            TlsRecordLayer.Gather(stream, MaxHandshakeLength, gathered);
-            var parsed = HelloParser.Parse(gathered, framing.HandshakeLength);
-            return Finish(parsed, recordVersion, framing.Records, framing.HandshakeLength, framingError, framingOffset,
-                framingReason, static (s, offset) => offset < 0 ? offset : TlsRecordLayer.StreamOffset(s, offset) is var at and >= 0 ? at : s.Length, stream);
+            var rented = ArrayPool<byte>.Shared.Rent(framing.Gathered);
+            try
+            {
+                var gathered = rented.AsSpan(0, framing.Gathered);
+                TlsRecordLayer.Gather(stream, MaxHandshakeLength, gathered);
+                parsed = HelloParser.Parse(gathered, framing.HandshakeLength);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+            offset = parsed.ErrorOffset < 0 ? -1 : TlsRecordLayer.StreamOffset(stream, parsed.ErrorOffset) is var at and >= 0 ? at : stream.Length;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    private delegate int OffsetMap(ReadOnlySpan<byte> stream, int messageOffset);
-
-    private static TlsHelloResult Finish(in HelloParser.Outcome parsed, ushort recordVersion, int records, int handshakeLength,
-        TlsParseError framingError, int framingOffset, string? framingReason, OffsetMap map, ReadOnlySpan<byte> stream)
-    {
-        TlsParseError error = parsed.Error;
-        int offset = map(stream, parsed.ErrorOffset);
-        string? reason = parsed.Reason;
-        if (framingError != TlsParseError.None)
-        {
-            error = framingError;
-            offset = framingOffset;
-            reason = framingReason;
-        }
-        return new TlsHelloResult(parsed.Kind, parsed.Client, parsed.Server, recordVersion, records, handshakeLength, error, offset, reason);
+        // The framing's own problem, if any, outranks what the message parser found in the bytes before it.
+        return framingError != TlsParseError.None
+            ? new TlsHelloResult(parsed.Kind, parsed.Client, parsed.Server, recordVersion, framing.Records, framing.HandshakeLength, framingError, framingOffset, framingReason)
+            : new TlsHelloResult(parsed.Kind, parsed.Client, parsed.Server, recordVersion, framing.Records, framing.HandshakeLength, parsed.Error, offset, parsed.Reason);
     }
 
     private static TlsHelloResult Failed(TlsParseError error, int offset, ushort recordVersion, int records, string reason) =>
