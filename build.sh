@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # Debian packages: clang/llvm compile the BPF probes (build time only) and link NativeAOT;
 # the rest are test-time peers and workloads (shared/design/kernel.md).
-APT_PACKAGES=(clang llvm bpftool libbpf-dev dnsmasq bind9-dnsutils bpftrace stress-ng hyperfine iproute2 docker.io containerd runc podman uidmap busybox-static)
+APT_PACKAGES=(clang llvm bpftool libbpf-dev dnsmasq bind9-dnsutils bpftrace stress-ng hyperfine iproute2 docker.io containerd runc podman uidmap busybox-static openssl curl)
 
 install_packages() {
     local missing=()
