@@ -1,0 +1,85 @@
+namespace OsqueryBpf.KernelMatrix;
+
+/// <summary>The verdict on one kernel.</summary>
+internal enum Outcome
+{
+    /// <summary>Every probe running and every check held.</summary>
+    Passed,
+
+    /// <summary>A probe did not run, a check did not hold, or the guest program ended without a verdict.</summary>
+    Failed,
+
+    /// <summary>The kernel died (panic, oops, or no /init) in every attempt.</summary>
+    KernelDied,
+
+    /// <summary>The archive did not deliver the kernel (a skip locally, a failure under CI).</summary>
+    Unavailable,
+}
+
+/// <summary>One kernel's result: the outcome, why, and the last attempt's report and times.</summary>
+internal sealed record KernelResult(string Name, DebianKernel? Kernel, Outcome Outcome, string Reason, GuestReport? Report,
+    int Attempts, double? BootSeconds, string? ConsoleLogPath)
+{
+    /// <summary>"3/4" and the probes that did not run, for the table.</summary>
+    public string ProbesColumn
+    {
+        get
+        {
+            if (Report is null || Report.Probes.Count == 0)
+                return "-";
+            var notRunning = Report.Probes.Where(p => p.Status != "running").Select(p => p.Name).ToList();
+            var text = $"{Report.Probes.Count - notRunning.Count}/{Report.Probes.Count}";
+            return notRunning.Count == 0 ? text : $"{text} (not running: {string.Join(", ", notRunning)})";
+        }
+    }
+
+    public string ChecksColumn => Report is null || Report.Checks.Count == 0 ? "-" : $"{Report.Checks.Count(c => c.Holds)}/{Report.Checks.Count}";
+
+    public double? LoadSeconds => Report?.Verdict?.LoadSeconds;
+}
+
+/// <summary>Judges one boot: a verdict is final; a kernel that died is worth another boot; anything else is a failure.</summary>
+internal static class AttemptJudge
+{
+    /// <summary>Console lines that mean the kernel itself died.</summary>
+    private static readonly string[] KernelDeathMarkers =
+        ["Kernel panic", "Oops:", "general protection fault", "BUG: unable to handle", "BUG: soft lockup", "Attempted to kill init"];
+
+    public static (Outcome Outcome, string Reason) Judge(GuestAttempt attempt)
+    {
+        var report = attempt.Report;
+        if (report.Verdict is { } verdict)
+            return verdict.Pass ? (Outcome.Passed, "") : (Outcome.Failed, FailureSummary(report));
+        var death = KernelDeath(attempt.ConsoleLog);
+        if (!report.InitStarted)
+        {
+            return attempt.End == GuestEnd.BootTimeout
+                ? (Outcome.KernelDied, $"the kernel did not reach /init within {attempt.Seconds:0} s" + (death is null ? "" : ": " + death))
+                : (Outcome.KernelDied, "the kernel died while booting: " + (death ?? LastLine(attempt.ConsoleLog)));
+        }
+        if (death is not null)
+            return (Outcome.KernelDied, "the kernel died during the run: " + death);
+        var how = attempt.End == GuestEnd.RunTimeout
+            ? $"no verdict within {attempt.Seconds:0} s"
+            : report.GuestExitCode is { } code ? $"the guest program exited with {code} without a verdict" : "the guest stopped without a verdict";
+        var said = report.Errors.Count > 0 ? ": " + string.Join("; ", report.Errors) : "";
+        return (Outcome.Failed, how + said);
+    }
+
+    /// <summary>The first console line that shows the kernel dying, or null.</summary>
+    public static string? KernelDeath(string console) =>
+        console.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => KernelDeathMarkers.Any(m => l.Contains(m, StringComparison.Ordinal)));
+
+    /// <summary>The probes that did not run (with ebpf_probes.error) and the checks that did not hold.</summary>
+    public static string FailureSummary(GuestReport report)
+    {
+        var parts = report.Probes.Where(p => p.Status != "running").Select(p => $"probe {p.Name} {p.Status}: {p.Error}")
+            .Concat(report.Checks.Where(c => !c.Holds).Select(c => $"check {c.Name}: {c.Detail}"))
+            .Concat(report.Errors)
+            .ToList();
+        return string.Join("\n", parts);
+    }
+
+    private static string LastLine(string console) =>
+        console.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no console output";
+}
