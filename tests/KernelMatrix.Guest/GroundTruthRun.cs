@@ -32,6 +32,13 @@ internal static class GroundTruthRun
         {
             return Run(options, report, workDir.FullName) ? 0 : 1;
         }
+        catch (Exception e)
+        {
+            // Whatever went wrong, the host gets a verdict with the reason rather than a crashed guest.
+            report.Error("the guest program failed: " + e);
+            report.Verdict(false, 0, 0, 0, 0, TimeSpan.Zero);
+            return 1;
+        }
         finally
         {
             workDir.Delete(recursive: true);
@@ -99,6 +106,8 @@ internal static class GroundTruthRun
         results.AddRange(broken);
         foreach (var result in results)
             report.Check(result);
+        foreach (var probe in extension.Generate("ebpf_probes", new Dictionary<string, string>()))
+            report.Stats(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("events") ?? "?", probe.GetValueOrDefault("drops") ?? "?");
         var held = results.Count(r => r.Holds);
         var pass = running.Count == probes.Count && held == results.Count;
         report.Verdict(pass, running.Count, probes.Count, held, results.Count, load);

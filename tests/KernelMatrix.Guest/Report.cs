@@ -13,6 +13,7 @@ namespace OsqueryBpf.KernelMatrix.Guest;
 /// kmatrix: probes settled 4.21 s
 /// kmatrix: check file.rename ok
 /// kmatrix: check exec FAIL: cwd: expected '/tmp/x', saw '/'
+/// kmatrix: stats socket events=57 drops=0
 /// kmatrix: verdict pass probes 4/4 checks 27/27 load 4.21 s
 /// </code>
 /// In a guest the lines go to a serial port of their own (kernel messages stay on the console, so they never
@@ -38,6 +39,9 @@ internal sealed class Report : IDisposable
 
     public void Check(CheckResult result) =>
         Line(result.Holds ? $"check {result.Name} ok" : $"check {result.Name} FAIL: {OneLine(result.Detail)}");
+
+    /// <summary>ebpf_probes' counters after the checks: a missing row with drops is a different story from one without.</summary>
+    public void Stats(string name, string events, string drops) => Line($"stats {name} events={events} drops={drops}");
 
     public void Verdict(bool pass, int probesRunning, int probes, int checksHeld, int checks, TimeSpan load) =>
         Line($"verdict {(pass ? "pass" : "fail")} probes {probesRunning}/{probes} checks {checksHeld}/{checks} load {Seconds(load)} s");

@@ -30,6 +30,8 @@ public sealed class AttemptJudgeTests
         kmatrix: probes settled 5.20 s
         kmatrix: check exec FAIL: probe process is not running; no row for the execve of /bin/sh by pid 269 (no rows at all for pid=269)
         kmatrix: check file.rename ok
+        kmatrix: stats process events=0 drops=0
+        kmatrix: stats file events=112 drops=3
         kmatrix: verdict fail probes 1/2 checks 1/2 load 5.20 s
         kmatrix-init: guest exited 1
         """;
@@ -56,6 +58,7 @@ public sealed class AttemptJudgeTests
         Assert.Contains("probe process failed: sched_process_exit: Loading program 'sched_process_exit' failed / func 'sched_process_exit' doesn't have 2-th argument", reason);
         Assert.Contains("check exec: probe process is not running; no row for the execve of /bin/sh by pid 269", reason);
         Assert.DoesNotContain("file.rename", reason);
+        Assert.Contains("ebpf_probes after the checks: process events=0 drops=0; file events=112 drops=3", reason);
         var result = new KernelResult("6.12.118-1", null, outcome, reason, GuestReport.Parse(FailingRun.Split('\n')), 1, 2.5, null);
         Assert.Equal("1/2 (not running: process)", result.ProbesColumn);
         Assert.Equal("1/2", result.ChecksColumn);

@@ -27,6 +27,9 @@ internal sealed partial class GuestReport
 
     public List<CheckLine> Checks { get; } = [];
 
+    /// <summary>ebpf_probes' counters after the checks, one "name events=N drops=M" per probe.</summary>
+    public List<string> Stats { get; } = [];
+
     public VerdictLine? Verdict { get; private set; }
 
     /// <summary>The guest program's exit code as /init reported it.</summary>
@@ -72,6 +75,8 @@ internal sealed partial class GuestReport
         else if (VerdictPattern().Match(body) is { Success: true } v)
             Verdict = new VerdictLine(v.Groups[1].Value == "pass", Int(v.Groups[2]), Int(v.Groups[3]), Int(v.Groups[4]), Int(v.Groups[5]),
                 double.Parse(v.Groups[6].Value, CultureInfo.InvariantCulture));
+        else if (body.StartsWith("stats ", StringComparison.Ordinal))
+            Stats.Add(body["stats ".Length..]);
         else if (body.StartsWith("error ", StringComparison.Ordinal))
             Errors.Add(body["error ".Length..]);
     }

@@ -70,13 +70,19 @@ internal static class AttemptJudge
     public static string? KernelDeath(string console) =>
         console.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => KernelDeathMarkers.Any(m => l.Contains(m, StringComparison.Ordinal)));
 
-    /// <summary>The probes that did not run (with ebpf_probes.error) and the checks that did not hold.</summary>
-    public static string FailureSummary(GuestReport report)
+    /// <summary>
+    /// The probes that did not run (with ebpf_probes.error, cut after <paramref name="errorChars"/> characters: it
+    /// repeats per program, and the report log has it whole) and the checks that did not hold.
+    /// </summary>
+    public static string FailureSummary(GuestReport report, int errorChars = 600)
     {
-        var parts = report.Probes.Where(p => p.Status != "running").Select(p => $"probe {p.Name} {p.Status}: {p.Error}")
+        static string Cut(string text, int limit) => text.Length <= limit ? text : text[..limit] + $" ... ({text.Length} characters)";
+        var parts = report.Probes.Where(p => p.Status != "running").Select(p => $"probe {p.Name} {p.Status}: {Cut(p.Error, errorChars)}")
             .Concat(report.Checks.Where(c => !c.Holds).Select(c => $"check {c.Name}: {c.Detail}"))
             .Concat(report.Errors)
             .ToList();
+        if (report.Checks.Any(c => !c.Holds) && report.Stats.Count > 0)
+            parts.Add("ebpf_probes after the checks: " + string.Join("; ", report.Stats));
         return string.Join("\n", parts);
     }
 

@@ -26,7 +26,7 @@ internal static class MatrixTable
         var text = new StringBuilder();
         foreach (var r in results.Where(r => r.Outcome != Outcome.Passed))
         {
-            text.AppendLine($"{r.Kernel?.ToString() ?? r.Name}: {Result(r)}{(r.ConsoleLogPath is null ? "" : $" (console: {r.ConsoleLogPath})")}");
+            text.AppendLine($"{r.Kernel?.ToString() ?? r.Name}: {Result(r)}{(r.ConsoleLogPath is null ? "" : $" (logs: {r.ConsoleLogPath}, {GuestAttempt.ReportLogFor(r.ConsoleLogPath)})")}");
             foreach (var line in r.Reason.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 text.AppendLine("  " + line);
         }

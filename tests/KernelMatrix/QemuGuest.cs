@@ -16,12 +16,18 @@ internal enum GuestEnd
 }
 
 /// <summary>One boot of one kernel: what the report port said, the console log, and the times.</summary>
-internal sealed record GuestAttempt(GuestReport Report, GuestEnd End, string ConsoleLog, string ConsoleLogPath, double? BootSeconds, double Seconds);
+internal sealed record GuestAttempt(GuestReport Report, GuestEnd End, string ConsoleLog, string ConsoleLogPath, double? BootSeconds, double Seconds)
+{
+    /// <summary>The report port's lines, kept beside the console log (&lt;name&gt;.report.log).</summary>
+    public string ReportLogPath => ReportLogFor(ConsoleLogPath);
+
+    public static string ReportLogFor(string consoleLogPath) => consoleLogPath.Replace(".console.log", ".report.log", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// Boots a kernel with the guest image under qemu: the kernel console on the first serial port (written to a
-/// log file), the guest's report on the second (qemu's stdout, read line by line). A hard timeout kills qemu
-/// (the process this class started, by its id).
+/// log file), the guest's report on the second (qemu's stdout, read line by line and kept in a second log).
+/// A hard timeout kills qemu (the process this class started, by its id).
 /// </summary>
 internal static class QemuGuest
 {
@@ -42,6 +48,7 @@ internal static class QemuGuest
             start.ArgumentList.Add(arg);
 
         var report = new GuestReport();
+        using var reportLog = new StreamWriter(GuestAttempt.ReportLogFor(consoleLogPath)) { AutoFlush = true };
         var gate = new object();
         double? bootSeconds = null;
         var clock = Stopwatch.StartNew();
@@ -54,6 +61,7 @@ internal static class QemuGuest
                 return;
             lock (gate)
             {
+                reportLog.WriteLine(e.Data.TrimEnd('\r'));
                 report.Add(e.Data);
                 if (report.InitStarted && bootSeconds is null)
                     bootSeconds = clock.Elapsed.TotalSeconds;
