@@ -96,7 +96,7 @@ case "${1:-}" in
         install_packages
         publish
         publish_guest
-        exec dotnet run --project tests/KernelMatrix -c Release --nologo -- "$@"
+        exec dotnet run --project tests/KernelMatrix -c Release -- "$@"
         ;;
     *)
         echo "usage: $0 run [extension arguments] | test | kernels [--help] [PATTERN...]" >&2

@@ -42,15 +42,14 @@ internal static class GuestImage
     public const string GuestPath = "/opt/kmatrix/kmatrix-guest";
     public const string DnsmasqPath = "/usr/sbin/dnsmasq";
 
-    /// <summary>Writes the image to <paramref name="output"/>; returns the paths it holds.</summary>
-    public static IReadOnlyList<string> Build(GuestArchitecture arch, GuestPrograms programs, string output)
+    /// <summary>Writes the image to <paramref name="output"/>.</summary>
+    public static void Build(GuestArchitecture arch, GuestPrograms programs, string output)
     {
         if (GuestArchitecture.Host != arch)
             throw new NotSupportedException($"A {arch} guest image needs {arch} libraries; this host is {GuestArchitecture.Host?.Name ?? "another architecture"} and only takes its own from ldd.");
         if (programs.Missing() is { } missing)
             throw new FileNotFoundException(missing);
 
-        var entries = new List<string>();
         using (var stream = new FileStream(output + ".partial", FileMode.Create, FileAccess.Write))
         using (var archive = new CpioArchive(stream))
         {
@@ -78,10 +77,8 @@ internal static class GuestImage
                 if (!archive.Contains(library))
                     archive.File(library, File.ReadAllBytes(library), 0x1ED);
             }
-            entries.AddRange(binaries.Select(b => b.Guest));
         }
         File.Move(output + ".partial", output, overwrite: true);
-        return entries;
     }
 
     /// <summary>The /init script with this architecture's report port filled in.</summary>
