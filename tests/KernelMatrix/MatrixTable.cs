@@ -33,10 +33,11 @@ internal static class MatrixTable
         return text.ToString();
     }
 
+    /// <summary>The outcome; "boot 2" says the kernel died once and the second boot gave the verdict.</summary>
     private static string Result(KernelResult r) => r.Outcome switch
     {
         Outcome.Passed => r.Attempts > 1 ? $"pass (boot {r.Attempts})" : "pass",
-        Outcome.Failed => "FAIL",
+        Outcome.Failed => r.Attempts > 1 ? $"FAIL (boot {r.Attempts})" : "FAIL",
         Outcome.KernelDied => $"kernel died ({r.Attempts} boots)",
         Outcome.Unavailable => "not fetched",
         _ => r.Outcome.ToString(),
