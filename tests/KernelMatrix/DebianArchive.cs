@@ -236,6 +236,3 @@ internal sealed partial class DebianArchive
     private static Regex KernelPackageName(string flavour) =>
         new($"^linux-(?<kind>image|binary)-(?<abi>[0-9][^ ]*)-{Regex.Escape(flavour)}$", RegexOptions.CultureInvariant);
 }
-
-/// <summary>The archive could not be reached or did not deliver a package: a skip locally, a failure under CI.</summary>
-internal sealed class ArchiveUnavailableException(string message) : Exception(message);

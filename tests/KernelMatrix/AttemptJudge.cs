@@ -1,43 +1,5 @@
 namespace OsqueryBpf.KernelMatrix;
 
-/// <summary>The verdict on one kernel.</summary>
-internal enum Outcome
-{
-    /// <summary>Every probe running and every check held.</summary>
-    Passed,
-
-    /// <summary>A probe did not run, a check did not hold, or the guest program ended without a verdict.</summary>
-    Failed,
-
-    /// <summary>The kernel died (panic, oops, or no /init) in every attempt.</summary>
-    KernelDied,
-
-    /// <summary>The archive did not deliver the kernel (a skip locally, a failure under CI).</summary>
-    Unavailable,
-}
-
-/// <summary>One kernel's result: the outcome, why, and the last attempt's report and times.</summary>
-internal sealed record KernelResult(string Name, DebianKernel? Kernel, Outcome Outcome, string Reason, GuestReport? Report,
-    int Attempts, double? BootSeconds, string? ConsoleLogPath)
-{
-    /// <summary>"3/4" and the probes that did not run, for the table.</summary>
-    public string ProbesColumn
-    {
-        get
-        {
-            if (Report is null || Report.Probes.Count == 0)
-                return "-";
-            var notRunning = Report.Probes.Where(p => p.Status != "running").Select(p => p.Name).ToList();
-            var text = $"{Report.Probes.Count - notRunning.Count}/{Report.Probes.Count}";
-            return notRunning.Count == 0 ? text : $"{text} (not running: {string.Join(", ", notRunning)})";
-        }
-    }
-
-    public string ChecksColumn => Report is null || Report.Checks.Count == 0 ? "-" : $"{Report.Checks.Count(c => c.Holds)}/{Report.Checks.Count}";
-
-    public double? LoadSeconds => Report?.Verdict?.LoadSeconds;
-}
-
 /// <summary>Judges one boot: a verdict is final; a kernel that died is worth another boot; anything else is a failure.</summary>
 internal static class AttemptJudge
 {
