@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The two commands of README.md:
-#   sudo ./build.sh run    installs what is needed, publishes the native binary, and runs it
-#   sudo ./build.sh test   installs what is needed, builds, publishes, and runs the whole test suite
-# Both are idempotent: a second run installs nothing and rebuilds only what changed.
+# The commands of README.md:
+#   sudo ./build.sh run               installs what is needed, publishes the native binary, and runs it
+#   sudo ./build.sh test              installs what is needed, builds, publishes, and runs the whole test suite
+#   sudo ./build.sh kernels [PATTERN] boots Debian's kernels under qemu with the published binary (tests/KernelMatrix)
+# All are idempotent: a second run installs nothing and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages: clang/llvm compile the BPF probes (build time only) and link NativeAOT;
-# the rest are test-time peers and workloads (shared/design/kernel.md).
-APT_PACKAGES=(clang llvm bpftool libbpf-dev dnsmasq bind9-dnsutils bpftrace stress-ng hyperfine iproute2 docker.io containerd runc podman uidmap busybox-static openssl curl)
+# the rest are test-time peers and workloads (shared/design/kernel.md): qemu and busybox-static boot
+# the kernel matrix's guests (tests/KernelMatrix), the container runtimes attribute rows to containers
+# (tests/Containers.Tests), openssl and curl make real TLS handshakes (tests/Tls.Tests).
+APT_PACKAGES=(clang llvm bpftool libbpf-dev dnsmasq bind9-dnsutils bpftrace stress-ng hyperfine iproute2
+    qemu-system-x86 busybox-static docker.io containerd runc podman uidmap openssl curl)
 
 install_packages() {
     local missing=()
@@ -35,10 +39,18 @@ publish() {
         -p:PublishAot=true
 }
 
+# The program each kernel-matrix guest runs (and tests/KernelMatrix.Tests runs on the host), NativeAOT too.
+publish_guest() {
+    echo "== publishing artifacts/kmatrix-guest/kmatrix-guest (NativeAOT)"
+    dotnet publish tests/KernelMatrix.Guest/KernelMatrix.Guest.csproj -c Release -r linux-x64 -o artifacts/kmatrix-guest \
+        --nologo -v quiet -p:PublishAot=true
+}
+
 run_tests() {
     echo "== building"
     dotnet build Extension.sln -c Debug --nologo -v quiet
     publish
+    publish_guest
     local passed=0 failed=0 skipped=0 status=0 results
     results=$(mktemp -d)
     for proj in tests/*.Tests/*.Tests.csproj; do
@@ -80,8 +92,15 @@ case "${1:-}" in
         install_packages
         run_tests
         ;;
+    kernels)
+        shift
+        install_packages
+        publish
+        publish_guest
+        exec dotnet run --project tests/KernelMatrix -c Release -- "$@"
+        ;;
     *)
-        echo "usage: $0 run [extension arguments] | test" >&2
+        echo "usage: $0 run [extension arguments] | test | kernels [--help] [PATTERN...]" >&2
         exit 2
         ;;
 esac
