@@ -61,7 +61,7 @@ LIST
     (cd "$source_dir/build" && CC=clang "$tree/configure" --disable-tcl >/dev/null && make sqlite3.c >/dev/null)
     cp "$source_dir/build/sqlite3.c" "$source_dir/build/sqlite3.h" "$source_dir/"
     basename "$(ls "$source_dir"/src/*.dsc)" .dsc >"$source_dir/debian-version"
-    rm -rf "$source_dir/build" "$source_dir/apt"
+    rm -rf "$source_dir/build" "$source_dir/apt" "$source_dir/src"
     touch "$source_dir/.complete"
 fi
 flock -u 9
