@@ -56,6 +56,15 @@ install_portable_tools() {
     fi
 }
 
+# Makes the Debian 11 roots and SQLite builds (native/; cached after the first time) in the background while the
+# .NET build runs; the publish steps take the scripts' locks and so wait for them, or redo and report a failure.
+prepare_native_async() {
+    local log
+    log=$(mktemp /tmp/osquery-bpf-native-XXXXXX.log)
+    echo "== preparing the Debian 11 roots and SQLite in the background (log: $log)"
+    (native/sqlite.sh amd64 && native/sqlite.sh arm64) >"$log" 2>&1 &
+}
+
 # The commit --version reports, with -dirty when the tree has uncommitted changes (then it is not that commit).
 source_revision() {
     local commit
@@ -152,12 +161,14 @@ case "${1:-}" in
         require_root
         install_packages
         install_portable_tools
+        prepare_native_async
         run_tests
         ;;
     package)
         require_root
         install_packages
         install_portable_tools
+        prepare_native_async
         publish
         package_all
         ;;

@@ -4,14 +4,21 @@ namespace OsqueryBpf.TestSupport;
 
 /// <summary>
 /// A scratch copy of the Debian 11 root that ./build.sh links the binary against (native/debian-root.sh), to run
-/// commands in as on a Debian 11 host: each command runs in its own private mount namespace (unshare) with /proc,
-/// /sys and /dev mounted into the copy, then chroot. The mounts vanish with the namespace, so nothing leaks to
-/// the host even when a test dies; the copy is deleted on Dispose. Processes in the copy see the host's kernel
-/// (its BPF, tracefs and BTF) and the host's other processes, as in a container without a pid namespace.
+/// commands in as on a Debian 11 host. A holder process keeps a private mount namespace (unshare) in which /proc,
+/// /sys and /dev are mounted into the copy; every command enters that namespace (nsenter) and then the root
+/// (chroot), so all of them see one another's processes and files as on one host. The mounts vanish with the
+/// namespace, so nothing leaks to the host even when a test dies; the copy is deleted on Dispose. Processes in
+/// the copy see the host's kernel (its BPF, tracefs and BTF), as in a container without a pid namespace.
 /// </summary>
 public sealed class DebianRoot : IDisposable
 {
-    private DebianRoot(string path) => Path = path;
+    private readonly Process _holder;
+
+    private DebianRoot(string path, Process holder)
+    {
+        Path = path;
+        _holder = holder;
+    }
 
     /// <summary>The copy on the host; a path inside the root is <c>Path + "/etc/..."</c>.</summary>
     public string Path { get; }
@@ -29,11 +36,11 @@ public sealed class DebianRoot : IDisposable
     public static void Require()
     {
         Requirements.RequireRoot();
-        foreach (var tool in new[] { "debootstrap", "unshare", "chroot" })
+        foreach (var tool in new[] { "debootstrap", "unshare", "nsenter", "chroot" })
             Requirements.RequireTool(tool);
     }
 
-    /// <summary>Copies the cached amd64 root into a fresh temporary folder.</summary>
+    /// <summary>Copies the cached amd64 root into a fresh temporary folder and mounts /proc, /sys and /dev in it.</summary>
     public static DebianRoot Create()
     {
         var cached = CachedRoot();
@@ -44,50 +51,74 @@ public sealed class DebianRoot : IDisposable
             Directory.Delete(path, recursive: true);
             throw new InvalidOperationException("copying the Debian root failed: " + copy.Stderr);
         }
-        return new DebianRoot(path);
+        // The namespace's propagation is private, so even the recursive bind of /sys cannot unmount anything of
+        // the host's. The holder says "ready" once the mounts are there and then waits for its end.
+        const string script = """
+            set -e
+            mount -t proc proc "$1/proc"
+            mount --rbind /sys "$1/sys"
+            mount --bind /dev "$1/dev"
+            echo ready
+            exec sleep infinity
+            """;
+        var info = new ProcessStartInfo("unshare") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--mount", "--propagation", "private", "/bin/sh", "-c", script, "debian-root", path })
+            info.ArgumentList.Add(argument);
+        var holder = Process.Start(info)!;
+        var line = holder.StandardOutput.ReadLine();
+        if (line != "ready")
+        {
+            var stderr = holder.StandardError.ReadToEnd();
+            holder.Kill();
+            holder.WaitForExit();
+            Directory.Delete(path, recursive: true);
+            throw new InvalidOperationException("mounting /proc, /sys and /dev in the Debian root failed: " + stderr);
+        }
+        return new DebianRoot(path, holder);
     }
 
     /// <summary>The host path of a path inside the root.</summary>
     public string HostPath(string pathInRoot) => Path + "/" + pathInRoot.TrimStart('/');
 
-    /// <summary>Runs a shell command line inside the root (as root, with /proc, /sys and /dev mounted).</summary>
+    /// <summary>Runs a shell command line inside the root, as root.</summary>
     public Command.Result Shell(string commandLine, TimeSpan? timeout = null) =>
-        Command.Run("unshare", UnshareArguments("/bin/sh", ["-c", commandLine], chroot: true), timeout ?? TimeSpan.FromMinutes(2));
+        Command.Run("nsenter", Enter(chroot: true, "/bin/sh", "-c", commandLine), timeout ?? TimeSpan.FromMinutes(2));
 
     /// <summary>
-    /// Runs a program of the host (rpm, say) with the root's /proc, /sys and /dev mounted but without entering it,
-    /// so what it runs inside the root (rpm's scriptlets) sees the processes.
+    /// Runs a program of the host (rpm, say) in the root's mount namespace without entering the root, so what it
+    /// runs inside the root (rpm's scriptlets) sees the same /proc as everything else here.
     /// </summary>
     public Command.Result HostCommand(string program, IEnumerable<string> arguments, TimeSpan? timeout = null) =>
-        Command.Run("unshare", UnshareArguments(program, [.. arguments], chroot: false), timeout ?? TimeSpan.FromMinutes(2));
+        Command.Run("nsenter", Enter(chroot: false, [program, .. arguments]), timeout ?? TimeSpan.FromMinutes(2));
 
-    /// <summary>A start description for a long-running program inside the root (arguments as given).</summary>
+    /// <summary>
+    /// A start description for a long-running program inside the root. nsenter and chroot exec it, so the process
+    /// started is the program itself and signals reach it.
+    /// </summary>
     public ProcessStartInfo StartInfo(string program, IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo("unshare") { UseShellExecute = false };
-        foreach (var argument in UnshareArguments(program, [.. arguments], chroot: true))
+        var info = new ProcessStartInfo("nsenter") { UseShellExecute = false };
+        foreach (var argument in Enter(chroot: true, [program, .. arguments]))
             info.ArgumentList.Add(argument);
         return info;
     }
 
-    // unshare --mount gives a private mount namespace (its propagation is private, so even the recursive bind
-    // of /sys cannot unmount anything of the host's); the mounts, then chroot, then exec the program, so the
-    // process started is the program itself and signals reach it.
-    private string[] UnshareArguments(string program, string[] arguments, bool chroot)
-    {
-        const string script = """
-            set -e
-            root=$1; enter=$2; shift 2
-            mount -t proc proc "$root/proc"
-            mount --rbind /sys "$root/sys"
-            mount --bind /dev "$root/dev"
-            if [ "$enter" = chroot ]; then exec chroot "$root" "$@"; else exec "$@"; fi
-            """;
-        return ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "debian-root", Path, chroot ? "chroot" : "host", program, .. arguments];
-    }
+    private string[] Enter(bool chroot, params string[] command) =>
+        chroot
+            ? ["--target", _holder.Id.ToString(), "--mount", "chroot", Path, .. command]
+            : ["--target", _holder.Id.ToString(), "--mount", .. command];
 
     public void Dispose()
     {
+        try
+        {
+            _holder.Kill();
+            _holder.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _holder.Dispose();
         try
         {
             Directory.Delete(Path, recursive: true);
