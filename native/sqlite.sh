@@ -10,7 +10,8 @@
 # The compile options are those of the e_sqlite3 library that SQLitePCLRaw ships (the one the tests load through
 # Microsoft.Data.Sqlite), so the store behaves the same in both: no double-quoted string literals (DQS=0), foreign
 # keys on by default, column metadata, math functions, snapshots; full-text search, R-trees and sessions, which
-# nothing here uses, are left out. The HAVE_* settings are what glibc 2.31 has.
+# nothing here uses, are left out. The HAVE_* settings are what glibc 2.31 has; fortified libc calls and stack
+# protection are what Debian's own build uses (hardening=+all).
 #
 # Cached in $OSQUERY_BPF_CACHE (default ~/.cache/osquery-bpf), keyed by this script's contents: delete
 # the sqlite-* folders there to pick up a newer Debian upload.
@@ -30,7 +31,7 @@ out=$cache/sqlite-$arch-$key
 mkdir -p "$cache"
 
 FLAGS=(
-    -O2 -fPIC -fno-strict-aliasing -DNDEBUG
+    -O2 -fPIC -fno-strict-aliasing -DNDEBUG -D_FORTIFY_SOURCE=2 -fstack-protector-strong
     -DSQLITE_THREADSAFE=1 -DSQLITE_DQS=0 -DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_LIKE_DOESNT_MATCH_BLOBS
     -DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_ENABLE_MATH_FUNCTIONS -DSQLITE_ENABLE_SNAPSHOT
     -DHAVE_USLEEP=1 -DHAVE_FDATASYNC=1 -DHAVE_GMTIME_R=1 -DHAVE_LOCALTIME_R=1 -DHAVE_MALLOC_USABLE_SIZE=1
