@@ -31,6 +31,10 @@ if [[ -f $root/.complete ]]; then
     exit 0
 fi
 
+# A debootstrap that died may have left its /proc and /sys mounted in the unfinished root.
+for mounted in "$root.tmp/proc" "$root.tmp/sys"; do
+    if mountpoint -q "$mounted" 2>/dev/null; then umount -l "$mounted"; fi
+done
 rm -rf "$root" "$root.tmp"
 echo "== making a Debian 11 $arch root in $root (once; cached)" >&2
 host_arch=$(dpkg --print-architecture)

@@ -5,7 +5,7 @@
 # patches applied), fetched through a private apt configuration so the host's own apt sources are never changed.
 # The amalgamation (sqlite3.c) is generated once; it is then compiled with clang against the Debian 11 root of
 # native/debian-root.sh, so the static library asks for nothing newer than that root's glibc. The NativeAOT link
-# puts it inside the executable (native/StaticSqlite.targets).
+# puts it inside the executable (native/NativeLink.targets).
 #
 # The compile options are those of the e_sqlite3 library that SQLitePCLRaw ships (the one the tests load through
 # Microsoft.Data.Sqlite), so the store behaves the same in both: no double-quoted string literals (DQS=0), foreign
@@ -25,7 +25,7 @@ case $arch in
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${OSQUERY_BPF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/osquery-bpf}
-key=$(cat "$0" | sha256sum | cut -c1-12)
+key=$(sha256sum "$0" | cut -c1-12)
 source_dir=$cache/sqlite-source-$key
 out=$cache/sqlite-$arch-$key
 mkdir -p "$cache"
