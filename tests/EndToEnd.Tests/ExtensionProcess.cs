@@ -30,7 +30,7 @@ internal sealed partial class ExtensionProcess : IDisposable
     /// <summary>Skips locally (fails under CI) when the binary has not been published.</summary>
     public static void RequirePublishedBinary() =>
         Requirements.Require(File.Exists(RepositoryPaths.PublishedExtension),
-            "the published extension at artifacts/osquery-bpf.ext (dotnet publish extension/Host/Host.csproj -c Release -r linux-x64 -o artifacts)");
+            "the published extension at artifacts/osquery-bpf.ext (./build.sh test, run or package publishes it)");
 
     /// <summary>
     /// Settings for protocol tests: no probes (loading them costs seconds of verifier time) and an in-memory store,
