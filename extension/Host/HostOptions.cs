@@ -188,7 +188,7 @@ internal sealed class HostOptions
           --collect SECONDS    with --query: collect events this long after the probes start, then answer
           --json               print JSON lines instead of a table
           --help               print this help
-          --version            print the version
+          --version            print the version and the source commit it was built from
 
         Exit codes:
           0  stopped normally: shutdown() from osqueryd, SIGTERM/SIGINT, or osqueryd went away

@@ -27,7 +27,7 @@ internal static class Program
         }
         if (options.ShowVersion)
         {
-            Console.Out.WriteLine($"osquery-bpf {Version}");
+            Console.Out.WriteLine($"osquery-bpf {Version} (commit {SourceCommit})");
             return ExitCodes.Success;
         }
 
@@ -115,6 +115,12 @@ internal static class Program
         }
     }
 
-    private static string Version =>
-        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    /// <summary>"0.1.0+&lt;commit&gt;": the SDK appends the source commit (SourceRevisionId) to the version.</summary>
+    private static string InformationalVersion =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    private static string Version => InformationalVersion.Split('+')[0];
+
+    /// <summary>The git commit the binary was built from ("-dirty" when ./build.sh saw uncommitted changes).</summary>
+    private static string SourceCommit => InformationalVersion.Split('+') is [_, var commit, ..] && commit.Length > 0 ? commit : "unknown";
 }

@@ -30,7 +30,7 @@ internal sealed partial class ExtensionProcess : IDisposable
     /// <summary>Skips locally (fails under CI) when the binary has not been published.</summary>
     public static void RequirePublishedBinary() =>
         Requirements.Require(File.Exists(RepositoryPaths.PublishedExtension),
-            "the published extension at artifacts/osquery-bpf.ext (dotnet publish extension/Host/Host.csproj -c Release -r linux-x64 -o artifacts)");
+            "the published extension at artifacts/osquery-bpf.ext (./build.sh test, run or package publishes it)");
 
     /// <summary>
     /// Settings for protocol tests: no probes (loading them costs seconds of verifier time) and an in-memory store,
@@ -55,8 +55,22 @@ internal sealed partial class ExtensionProcess : IDisposable
         info.Environment["OSQUERY_BPF_CONFIG"] = settingsPath;
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
+        var result = Launch(info);
+        result._settingsPath = settingsPath;
+        return result;
+    }
+
+    /// <summary>
+    /// Starts the program and arguments of <paramref name="info"/> (a copy of the binary elsewhere, or one run
+    /// inside a chroot) with its output captured; no settings file is written.
+    /// </summary>
+    public static ExtensionProcess Launch(ProcessStartInfo info)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         var process = new Process { StartInfo = info };
-        var result = new ExtensionProcess(process) { _settingsPath = settingsPath };
+        var result = new ExtensionProcess(process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (result._stdout) result._stdout.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (result._stderr) result._stderr.AppendLine(e.Data); };
         process.Start();
