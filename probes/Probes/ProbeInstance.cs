@@ -2,6 +2,7 @@ using OsqueryBpf.Bpf.Errors;
 using OsqueryBpf.Bpf.Collections;
 using OsqueryBpf.Bpf.Links;
 using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Bpf.Object.Btf;
 using OsqueryBpf.Probes.Kernel;
 
 namespace OsqueryBpf.Probes;
@@ -67,13 +68,21 @@ public sealed class ProbeInstance : IDisposable
     /// (<paramref name="kernel"/> describes it; null asks it). Throws when the probe cannot run at all: its ring buffer
     /// could not be created, or not one of its hooks runs (the message names every hook and why).
     /// </summary>
-    public static ProbeInstance Load(ProbeDefinition definition, ProbeSettings settings, IKernelProfile? kernel = null)
+    public static ProbeInstance Load(ProbeDefinition definition, ProbeSettings settings, IKernelProfile? kernel = null) =>
+        Load(definition, settings, kernel ?? RunningKernel.Open(), coreTarget: null);
+
+    /// <summary>
+    /// As <see cref="Load(ProbeDefinition, ProbeSettings, IKernelProfile?)"/>, with CO-RE relocated against
+    /// <paramref name="coreTarget"/> instead of the running kernel's BTF: tests present this kernel as an older one
+    /// (helpers hidden from it) to run the older kernels' code paths here.
+    /// </summary>
+    internal static ProbeInstance Load(ProbeDefinition definition, ProbeSettings settings, IKernelProfile kernel, BtfSpec? coreTarget)
     {
-        var plan = ProbePlan.For(definition, settings, kernel ?? RunningKernel.Open());
+        var plan = ProbePlan.For(definition, settings, kernel);
         var spec = CollectionSpec.Parse(definition.ReadObject());
         foreach (var (name, value) in plan.Constants)
             spec.SetConstant(name, value);
-        var collection = BpfCollection.Load(spec, new CollectionLoadOptions { Programs = plan.Programs });
+        var collection = BpfCollection.Load(spec, new CollectionLoadOptions { Programs = plan.Programs, KernelBtf = coreTarget });
         var links = new List<IBpfLink>();
         try
         {

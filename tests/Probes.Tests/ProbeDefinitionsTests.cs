@@ -18,9 +18,9 @@ public sealed class ProbeDefinitionsTests
         var spec = CollectionSpec.Parse(probe.ReadObject());
         foreach (var hook in probe.Hooks)
         {
-            foreach (var name in hook.ProgramNames)
+            foreach (var programName in hook.ProgramNames)
             {
-                Assert.True(spec.Programs.TryGetValue(name, out var program), $"No program '{name}'.");
+                Assert.True(spec.Programs.TryGetValue(programName, out var program), $"No program '{programName}'.");
                 Assert.Equal(hook.ToString(), program.SectionName);
             }
         }
