@@ -33,6 +33,9 @@ internal sealed class OlderKernel : IKernelProfile
     /// <summary>As Linux 6.1 to 6.15: every helper the probes use, but sched_process_exit without group_dead.</summary>
     public static OlderKernel Linux61 { get; } = new("6.1", [], new() { ["sched_process_exit"] = 1 });
 
+    /// <summary>A kernel whose sched_process_exit passes no arguments: no exit program can serve it.</summary>
+    public static OlderKernel WithoutUsableExitTracepoint { get; } = new("no usable exit tracepoint", [], new() { ["sched_process_exit"] = 0 });
+
     /// <summary>Which kernel this imitates.</summary>
     public string Name { get; }
 

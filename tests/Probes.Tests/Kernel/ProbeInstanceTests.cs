@@ -39,6 +39,49 @@ public sealed class ProbeInstanceTests
     }
 
     [SkippableFact]
+    public void Exec_rows_keep_flowing_when_the_exit_hook_cannot_be_served()
+    {
+        Require();
+        var marker = "osqbpf-noexit-" + Guid.NewGuid().ToString("N");
+        using var probe = OlderKernel.WithoutUsableExitTracepoint.Load(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0 });
+        Assert.False(probe.Complete);
+        var missing = Assert.Single(probe.Missing);
+        Assert.Equal("sched_process_exit", missing.Hook.Target);
+        Assert.StartsWith("tp_btf/sched_process_exit (Linux 5.5+): the tracepoint passes 0 argument(s)", missing.Describe());
+        Assert.Equal(ProgramLoadStatus.Skipped, probe.Collection.Programs["sched_process_exit"].Status);
+        Assert.Equal(ProgramLoadStatus.Skipped, probe.Collection.Programs["sched_process_exit_live"].Status);
+
+        var seen = new List<OsqueryBpf.Events.ProcessEvent>();
+        var decoder = ProbeDefinitions.Process.CreateDecoder(new ProbeSettings(), new OsqueryBpf.Probes.Decoding.BootClock());
+        using var reader = probe.Collection.OpenRingBuffer(ProbeDefinitions.Process.RingMap);
+        reader.Start(record =>
+        {
+            if (decoder.TryDecode(record, out var evt, out _) && evt is OsqueryBpf.Events.ProcessEvent p && p.Argv.Contains(marker))
+            {
+                lock (seen)
+                    seen.Add(p);
+            }
+        }, "no-exit test reader");
+        var (pid, _) = Shell.Check("exit 0", marker);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (seen)
+            {
+                if (seen.Any(e => e.Syscall == "execve"))
+                    break;
+            }
+            Thread.Sleep(20);
+        }
+        lock (seen)
+        {
+            var exec = Assert.Single(seen, e => e.Syscall == "execve");
+            Assert.Equal(pid, exec.Pid);
+            Assert.DoesNotContain(seen, e => e.Syscall == "exit");
+        }
+    }
+
+    [SkippableFact]
     public void The_helper_checks_resolve_to_the_kernels_answer_here_and_to_no_where_helpers_are_hidden()
     {
         Require();
