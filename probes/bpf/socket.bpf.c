@@ -115,9 +115,13 @@ struct {
 	__type(value, struct socket_record);
 } socket_scratch SEC(".maps");
 
+/* The syscall's saved registers; NULL, counted as a lost record, when they cannot be found (current_syscall_regs). */
 static __always_inline struct pt_regs *syscall_regs(struct syscall_exit_ctx *ctx)
 {
-	return current_syscall_regs(current_task(), ctx->syscall_nr);
+	struct pt_regs *regs = current_syscall_regs(current_task(), ctx->syscall_nr);
+	if (!regs)
+		count_lost(&socket_events_lost);
+	return regs;
 }
 
 /* Enter of connect, accept, accept4, bind, listen: note the start time. */
@@ -237,6 +241,8 @@ int sys_exit_connect(struct syscall_exit_ctx *ctx)
 	if (!take_pending(&call))
 		return 0;
 	struct pt_regs *regs = syscall_regs(ctx);
+	if (!regs)
+		return 0;
 	int fd = (int)SYSCALL_ARG1(regs);
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
@@ -277,8 +283,13 @@ static __always_inline int handle_accept_exit(struct syscall_exit_ctx *ctx, __u8
 	long ret = ctx->ret;
 	if (ret == -EAGAIN && !record_accept_again)
 		return 0;
-	struct pt_regs *regs = syscall_regs(ctx);
-	int fd = ret >= 0 ? (int)ret : (int)SYSCALL_ARG1(regs);
+	int fd = (int)ret;
+	if (ret < 0) {
+		struct pt_regs *regs = syscall_regs(ctx);
+		if (!regs)
+			return 0;
+		fd = (int)SYSCALL_ARG1(regs);
+	}
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
@@ -333,6 +344,8 @@ int sys_exit_bind(struct syscall_exit_ctx *ctx)
 	if (!take_pending(&call))
 		return 0;
 	struct pt_regs *regs = syscall_regs(ctx);
+	if (!regs)
+		return 0;
 	int fd = (int)SYSCALL_ARG1(regs);
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
@@ -372,7 +385,10 @@ int sys_exit_listen(struct syscall_exit_ctx *ctx)
 	struct pending_call call;
 	if (!take_pending(&call))
 		return 0;
-	int fd = (int)SYSCALL_ARG1(syscall_regs(ctx));
+	struct pt_regs *regs = syscall_regs(ctx);
+	if (!regs)
+		return 0;
+	int fd = (int)SYSCALL_ARG1(regs);
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
@@ -418,7 +434,12 @@ int sys_exit_close(struct syscall_exit_ctx *ctx)
 	struct socket_record *rec = begin_record(ctx, &call, SOCKET_CLOSE, SS_CLOSE);
 	if (!rec)
 		return 0;
-	rec->fd = (int)SYSCALL_ARG1(syscall_regs(ctx));
+	/* The socket's ends were read at enter; without the registers only the fd number is unknown. */
+	struct pt_regs *regs = current_syscall_regs(current_task(), ctx->syscall_nr);
+	if (regs)
+		rec->fd = (int)SYSCALL_ARG1(regs);
+	else
+		rec->h.flags |= EVENT_FLAG_PROBE_ERROR;
 	rec->family = call.family;
 	rec->type = call.type;
 	rec->protocol = call.protocol;
