@@ -124,6 +124,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         var copy = statuses.Select(s => new ProbeStatus
         {
             Name = s.Name ?? "", Table = s.Table ?? "", Hooks = s.Hooks ?? "", Status = s.Status ?? "", Error = s.Error ?? "",
+            MissingHooks = s.MissingHooks ?? "",
             Events = s.Events, Drops = s.Drops, RingBytes = s.RingBytes, LoadedAt = s.LoadedAt,
         }).ToArray();
         Volatile.Write(ref _pendingProbeStatus, copy);

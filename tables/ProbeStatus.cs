@@ -16,11 +16,17 @@ public sealed class ProbeStatus
     /// <summary>Its attach points, comma separated.</summary>
     public string Hooks { get; set; } = "";
 
-    /// <summary>running, failed or disabled.</summary>
+    /// <summary>running, degraded (some hooks missing: see <see cref="MissingHooks"/>), failed or disabled.</summary>
     public string Status { get; set; } = "";
 
     /// <summary>Why it failed (with the verifier's last lines when the verifier refused it); empty otherwise.</summary>
     public string Error { get; set; } = "";
+
+    /// <summary>
+    /// The hooks that are not running, separated by " | ": each with the first kernel that has it and why it is
+    /// missing here. Empty when every hook runs.
+    /// </summary>
+    public string MissingHooks { get; set; } = "";
 
     /// <summary>Records received from the kernel.</summary>
     public long Events { get; set; }

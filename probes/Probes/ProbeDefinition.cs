@@ -29,6 +29,12 @@ public sealed class ProbeDefinition
     /// <summary>Builds the .rodata constants (variable name to little-endian bytes) for the given settings.</summary>
     public required Func<ProbeSettings, IReadOnlyList<KeyValuePair<string, byte[]>>> BuildConstants { get; init; }
 
+    /// <summary>
+    /// The .rodata constants that depend on the kernel rather than on the settings (what a program type may call on
+    /// it, for example). Most probes have none.
+    /// </summary>
+    public Func<Kernel.IKernelProfile, IReadOnlyList<KeyValuePair<string, byte[]>>> KernelConstants { get; init; } = _ => [];
+
     /// <summary>Creates a decoder for this probe's records (one per ring reader).</summary>
     public required Func<ProbeSettings, BootClock, IRecordDecoder> CreateDecoder { get; init; }
 

@@ -17,12 +17,17 @@ public static class ProbeDefinitions
         LostMap = "process_events_lost",
         Hooks =
         [
-            new("sys_enter_execve", HookKind.Tracepoint, "syscalls/sys_enter_execve"),
-            new("sys_enter_execveat", HookKind.Tracepoint, "syscalls/sys_enter_execveat"),
-            new("sys_exit_execve", HookKind.Tracepoint, "syscalls/sys_exit_execve"),
-            new("sys_exit_execveat", HookKind.Tracepoint, "syscalls/sys_exit_execveat"),
-            new("sched_process_exit", HookKind.BtfTracepoint, "sched_process_exit"),
-            new("sched_process_fork", HookKind.BtfTracepoint, "sched_process_fork"),
+            new("sys_enter_execve", HookKind.Tracepoint, "syscalls/sys_enter_execve", SyscallTracepointsKernel),
+            new("sys_enter_execveat", HookKind.Tracepoint, "syscalls/sys_enter_execveat", SyscallTracepointsKernel),
+            new("sys_exit_execve", HookKind.Tracepoint, "syscalls/sys_exit_execve", SyscallTracepointsKernel),
+            new("sys_exit_execveat", HookKind.Tracepoint, "syscalls/sys_exit_execveat", SyscallTracepointsKernel),
+            new("sched_process_exit", HookKind.BtfTracepoint, "sched_process_exit", BtfTracepointsKernel)
+            {
+                // group_dead, the "last thread of the process" flag, was added to the tracepoint in Linux 6.16.
+                TracepointArguments = 2,
+                Fallbacks = [new("sched_process_exit_live", 1, "the tracepoint's group_dead argument needs Linux 6.16; the last thread is found by signal->live")],
+            },
+            new("sched_process_fork", HookKind.BtfTracepoint, "sched_process_fork", BtfTracepointsKernel),
         ],
         BuildConstants = settings =>
         {
@@ -65,12 +70,19 @@ public static class ProbeDefinitions
         CreateDecoder = (_, clock) => new FileRecordDecoder(clock),
     };
 
+    /// <summary>The first kernel whose syscall tracepoints BPF programs can attach to.</summary>
+    internal const string SyscallTracepointsKernel = "4.7";
+
+    /// <summary>The first kernel with BTF tracepoints (tp_btf programs).</summary>
+    internal const string BtfTracepointsKernel = "5.5";
+
     /// <summary>Both probes.</summary>
     public static IReadOnlyList<ProbeDefinition> All { get; } = [Process, File];
 
     private static ProbeHook[] FileHooks()
     {
-        // openat2 arrived in Linux 5.6 and fchmodat2 in 6.6; the rest are as old as the syscall tracepoints.
+        // openat2 arrived in Linux 5.6 and fchmodat2 in 6.6; the rest are as old as the syscall tracepoints. A kernel
+        // without those syscalls loses nothing by lacking their tracepoints.
         string[] syscalls =
         [
             "openat", "openat2", "open", "creat", "truncate", "ftruncate", "unlink", "unlinkat", "rmdir", "mkdir",
@@ -79,7 +91,10 @@ public static class ProbeDefinitions
         ];
         return syscalls
             .Select(name => new ProbeHook("sys_exit_" + name, HookKind.Tracepoint, "syscalls/sys_exit_" + name,
-                Optional: name is "openat2" or "fchmodat2"))
+                name switch { "openat2" => "5.6", "fchmodat2" => "6.6", _ => SyscallTracepointsKernel })
+            {
+                Optional = name is "openat2" or "fchmodat2",
+            })
             .ToArray();
     }
 

@@ -100,6 +100,14 @@ _Static_assert(__builtin_offsetof(struct dns_record, payload) == DNS_RECORD_FIXE
 /* ---- configuration (.rodata, set by the loader; see ProbeSettings) ---- */
 /* Bytes of each DNS payload copied into the record (1..4096). */
 const volatile __u32 payload_limit = 512;
+/*
+ * What this kernel lets a socket filter call, set by the loader after asking the verifier (NetworkProbes.Dns): Linux
+ * 6.1 lets a socket filter have the current task but not bpf_get_current_cgroup_id(), 5.10 neither. Without the
+ * task, a packet's processes are found through dns_ports only; without the helper, the cgroup id is read from the
+ * task.
+ */
+const volatile bool filter_sees_task = true;
+const volatile bool filter_has_cgroup_id = true;
 
 DEFINE_RING(dns_events, 4 << 20);
 
@@ -215,10 +223,10 @@ static __always_inline int network_offset(struct __sk_buff *skb, const __u8 *pro
  */
 static __always_inline bool is_sending_task(struct task_struct *task)
 {
-	if (task->tgid == 0 || (task->flags & PF_KTHREAD))
+	if (TASK_READ(task, tgid) == 0 || (TASK_READ(task, flags) & PF_KTHREAD))
 		return false;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	long nr = (long)regs->orig_ax;
+	struct pt_regs *regs = current_syscall_regs(task, -1);
+	long nr = (long)REGS_READ(regs, SYSCALL_REG_NR);
 	return nr == NR_sendto || nr == NR_sendmsg || nr == NR_sendmmsg || nr == NR_write || nr == NR_writev ||
 	       nr == NR_io_uring_enter || nr == NR_sendfile;
 }
@@ -249,11 +257,15 @@ static __always_inline struct event_header *lookup_owner(struct dns_port_key *ke
 static __always_inline __u8 find_end_process(struct dns_port_key *key, bool sending, __u8 protocol,
 					     struct event_header *out)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	bool task_usable = sending && is_sending_task(task);
+	struct task_struct *task = NULL;
+	bool task_usable = false;
+	if (filter_sees_task && sending) {
+		task = current_task();
+		task_usable = is_sending_task(task);
+	}
 
 	if (task_usable && protocol == IPPROTO_UDP) {
-		fill_event_header(out, EVENT_DNS_PACKET, task);
+		fill_task_header(out, EVENT_DNS_PACKET, task, filter_has_cgroup_id);
 		bpf_map_update_elem(&dns_ports, key, out, BPF_ANY);
 		return DNS_SOURCE_TASK;
 	}
@@ -264,7 +276,7 @@ static __always_inline __u8 find_end_process(struct dns_port_key *key, bool send
 		return DNS_SOURCE_PORT_MAP;
 	}
 	if (task_usable) {
-		fill_event_header(out, EVENT_DNS_PACKET, task);
+		fill_task_header(out, EVENT_DNS_PACKET, task, filter_has_cgroup_id);
 		bpf_map_update_elem(&dns_ports, &exact, out, BPF_ANY);
 		return DNS_SOURCE_TASK;
 	}
@@ -410,7 +422,7 @@ int dns_packet(struct __sk_buff *skb)
 	if (captured > DNS_PAYLOAD_MAX)
 		captured = DNS_PAYLOAD_MAX;
 	if (captured > 0 &&
-	    bpf_skb_load_bytes(skb, payload_off, rec->payload, captured) != 0) {
+	    bpf_skb_load_bytes(skb, payload_off, rec->payload, NONZERO_SIZE(captured, DNS_PAYLOAD_MAX)) != 0) {
 		/* The packet is shorter than its headers claim: keep the record, flag it. */
 		captured = 0;
 		rec->h.flags |= EVENT_FLAG_PROBE_ERROR;
@@ -421,7 +433,7 @@ int dns_packet(struct __sk_buff *skb)
 	if (size > sizeof(*rec))
 		return 0;
 	rec->h.size = size;
-	ring_output(&dns_events, &dns_events_lost, rec, size);
+	ring_output(&dns_events, &dns_events_lost, rec, size, sizeof(*rec));
 	return 0;
 }
 
@@ -442,7 +454,7 @@ static __always_inline void note_dns_socket(struct sock *sk)
 	struct dns_port_key key = {};
 	make_key(&key, local.addr, local.port, protocol, family);
 	struct event_header owner;
-	fill_event_header(&owner, EVENT_DNS_PACKET, bpf_get_current_task_btf());
+	fill_event_header(&owner, EVENT_DNS_PACKET, current_task());
 	bpf_map_update_elem(&dns_ports, &key, &owner, BPF_ANY);
 }
 
@@ -450,15 +462,15 @@ static __always_inline int note_fd(int fd)
 {
 	if (fd < 0 || ignore_current())
 		return 0;
-	struct sock *sk = file_sock(task_fd_file(bpf_get_current_task_btf(), fd));
+	struct sock *sk = file_sock(task_fd_file(current_task(), fd));
 	if (sk)
 		note_dns_socket(sk);
 	return 0;
 }
 
-static __always_inline struct pt_regs *syscall_regs(void)
+static __always_inline struct pt_regs *syscall_regs(struct syscall_exit_ctx *ctx)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return current_syscall_regs(current_task(), ctx->syscall_nr);
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
@@ -466,7 +478,7 @@ int dns_exit_connect(struct syscall_exit_ctx *ctx)
 {
 	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
 		return 0;
-	return note_fd((int)SYSCALL_ARG1(syscall_regs()));
+	return note_fd((int)SYSCALL_ARG1(syscall_regs(ctx)));
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")
@@ -474,7 +486,7 @@ int dns_exit_bind(struct syscall_exit_ctx *ctx)
 {
 	if (ctx->ret != 0)
 		return 0;
-	return note_fd((int)SYSCALL_ARG1(syscall_regs()));
+	return note_fd((int)SYSCALL_ARG1(syscall_regs(ctx)));
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")

@@ -193,7 +193,7 @@ static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct fil
 	if (!cursor)
 		return 0;
 
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct walk_root root;
 	read_task_root(task, &root);
 
@@ -261,14 +261,14 @@ static __always_inline int emit_file_op(struct syscall_exit_ctx *ctx, struct fil
 	if (size > sizeof(*rec))
 		return 0;
 	rec->h.size = size;
-	ring_output(&file_events, &file_events_lost, rec, size);
+	ring_output(&file_events, &file_events_lost, rec, size, sizeof(*rec));
 	return 0;
 }
 
 /* The current syscall's saved user registers. */
-static __always_inline struct pt_regs *syscall_regs(void)
+static __always_inline struct pt_regs *syscall_regs(struct syscall_exit_ctx *ctx)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return current_syscall_regs(current_task(), ctx->syscall_nr);
 }
 
 static __always_inline struct file_op new_op(__u16 syscall, __u8 action)
@@ -313,7 +313,7 @@ static __always_inline int handle_open(struct syscall_exit_ctx *ctx, __u16 sysca
 SEC("tracepoint/syscalls/sys_exit_openat")
 int sys_exit_openat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_open(ctx, FS_OPENAT, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs),
 			   (__u32)SYSCALL_ARG3(regs), (__u32)SYSCALL_ARG4(regs));
 }
@@ -328,7 +328,7 @@ struct open_how {
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int sys_exit_openat2(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	struct open_how how = {};
 	bpf_probe_read_user(&how, sizeof(how), (void *)SYSCALL_ARG3(regs));
 	return handle_open(ctx, FS_OPENAT2, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs),
@@ -338,7 +338,7 @@ int sys_exit_openat2(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_open")
 int sys_exit_open(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_open(ctx, FS_OPEN, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), (__u32)SYSCALL_ARG2(regs),
 			   (__u32)SYSCALL_ARG3(regs));
 }
@@ -346,7 +346,7 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_creat")
 int sys_exit_creat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	/* creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode). */
 	return handle_open(ctx, FS_CREAT, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), O_CREAT | O_WRONLY | O_TRUNC,
 			   (__u32)SYSCALL_ARG2(regs));
@@ -414,7 +414,7 @@ static __always_inline int handle_two_path_op(struct syscall_exit_ctx *ctx, __u1
 SEC("tracepoint/syscalls/sys_exit_truncate")
 int sys_exit_truncate(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_path_op(ctx, FS_TRUNCATE, FILE_TRUNCATE, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), 0);
 }
 
@@ -423,7 +423,7 @@ int sys_exit_ftruncate(struct syscall_exit_ctx *ctx)
 {
 	if (ignore_current())
 		return 0;
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	struct file_op op = new_op(FS_FTRUNCATE, FILE_TRUNCATE);
 	op.fd = (int)SYSCALL_ARG1(regs);
 	return emit_file_op(ctx, &op);
@@ -432,14 +432,14 @@ int sys_exit_ftruncate(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_unlink")
 int sys_exit_unlink(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_path_op(ctx, FS_UNLINK, FILE_UNLINK, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int sys_exit_unlinkat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	__u32 flags = (__u32)SYSCALL_ARG3(regs);
 	return handle_path_op(ctx, FS_UNLINKAT, (flags & AT_REMOVEDIR) ? FILE_RMDIR : FILE_UNLINK,
 			      (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs), flags);
@@ -448,14 +448,14 @@ int sys_exit_unlinkat(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_rmdir")
 int sys_exit_rmdir(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_path_op(ctx, FS_RMDIR, FILE_RMDIR, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mkdir")
 int sys_exit_mkdir(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_mode_op(ctx, FS_MKDIR, FILE_MKDIR, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), -1,
 			      (__u32)SYSCALL_ARG2(regs), 0);
 }
@@ -463,7 +463,7 @@ int sys_exit_mkdir(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_mkdirat")
 int sys_exit_mkdirat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_mode_op(ctx, FS_MKDIRAT, FILE_MKDIR, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs), -1,
 			      (__u32)SYSCALL_ARG3(regs), 0);
 }
@@ -471,7 +471,7 @@ int sys_exit_mkdirat(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_chmod")
 int sys_exit_chmod(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_mode_op(ctx, FS_CHMOD, FILE_CHMOD, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), -1,
 			      (__u32)SYSCALL_ARG2(regs), 0);
 }
@@ -479,7 +479,7 @@ int sys_exit_chmod(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchmod")
 int sys_exit_fchmod(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_mode_op(ctx, FS_FCHMOD, FILE_CHMOD, AT_FDCWD, NULL, (int)SYSCALL_ARG1(regs),
 			      (__u32)SYSCALL_ARG2(regs), 0);
 }
@@ -487,7 +487,7 @@ int sys_exit_fchmod(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchmodat")
 int sys_exit_fchmodat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_mode_op(ctx, FS_FCHMODAT, FILE_CHMOD, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs), -1,
 			      (__u32)SYSCALL_ARG3(regs), 0);
 }
@@ -495,7 +495,7 @@ int sys_exit_fchmodat(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchmodat2")
 int sys_exit_fchmodat2(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_mode_op(ctx, FS_FCHMODAT2, FILE_CHMOD, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs),
 			      -1, (__u32)SYSCALL_ARG3(regs), (__u32)SYSCALL_ARG4(regs));
 }
@@ -503,7 +503,7 @@ int sys_exit_fchmodat2(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_chown")
 int sys_exit_chown(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_chown(ctx, FS_CHOWN, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), -1, (__u32)SYSCALL_ARG2(regs),
 			    (__u32)SYSCALL_ARG3(regs), 0);
 }
@@ -511,7 +511,7 @@ int sys_exit_chown(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_lchown")
 int sys_exit_lchown(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_chown(ctx, FS_LCHOWN, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), -1, (__u32)SYSCALL_ARG2(regs),
 			    (__u32)SYSCALL_ARG3(regs), AT_SYMLINK_NOFOLLOW);
 }
@@ -519,7 +519,7 @@ int sys_exit_lchown(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchown")
 int sys_exit_fchown(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_chown(ctx, FS_FCHOWN, AT_FDCWD, NULL, (int)SYSCALL_ARG1(regs), (__u32)SYSCALL_ARG2(regs),
 			    (__u32)SYSCALL_ARG3(regs), 0);
 }
@@ -527,7 +527,7 @@ int sys_exit_fchown(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchownat")
 int sys_exit_fchownat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_chown(ctx, FS_FCHOWNAT, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs), -1,
 			    (__u32)SYSCALL_ARG3(regs), (__u32)SYSCALL_ARG4(regs), (__u32)SYSCALL_ARG5(regs));
 }
@@ -535,7 +535,7 @@ int sys_exit_fchownat(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_rename")
 int sys_exit_rename(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_two_path_op(ctx, FS_RENAME, FILE_RENAME, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), AT_FDCWD,
 				  (const char *)SYSCALL_ARG2(regs), 0);
 }
@@ -543,7 +543,7 @@ int sys_exit_rename(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_renameat")
 int sys_exit_renameat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_two_path_op(ctx, FS_RENAMEAT, FILE_RENAME, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs),
 				  (int)SYSCALL_ARG3(regs), (const char *)SYSCALL_ARG4(regs), 0);
 }
@@ -551,7 +551,7 @@ int sys_exit_renameat(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_renameat2")
 int sys_exit_renameat2(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_two_path_op(ctx, FS_RENAMEAT2, FILE_RENAME, (int)SYSCALL_ARG1(regs),
 				  (const char *)SYSCALL_ARG2(regs), (int)SYSCALL_ARG3(regs),
 				  (const char *)SYSCALL_ARG4(regs), (__u32)SYSCALL_ARG5(regs));
@@ -560,7 +560,7 @@ int sys_exit_renameat2(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_link")
 int sys_exit_link(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_two_path_op(ctx, FS_LINK, FILE_LINK, AT_FDCWD, (const char *)SYSCALL_ARG1(regs), AT_FDCWD,
 				  (const char *)SYSCALL_ARG2(regs), 0);
 }
@@ -568,7 +568,7 @@ int sys_exit_link(struct syscall_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_linkat")
 int sys_exit_linkat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_two_path_op(ctx, FS_LINKAT, FILE_LINK, (int)SYSCALL_ARG1(regs), (const char *)SYSCALL_ARG2(regs),
 				  (int)SYSCALL_ARG3(regs), (const char *)SYSCALL_ARG4(regs), (__u32)SYSCALL_ARG5(regs));
 }
@@ -590,14 +590,14 @@ static __always_inline int handle_symlink(struct syscall_exit_ctx *ctx, __u16 sy
 SEC("tracepoint/syscalls/sys_exit_symlink")
 int sys_exit_symlink(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_symlink(ctx, FS_SYMLINK, (const char *)SYSCALL_ARG1(regs), AT_FDCWD, (const char *)SYSCALL_ARG2(regs));
 }
 
 SEC("tracepoint/syscalls/sys_exit_symlinkat")
 int sys_exit_symlinkat(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
 	return handle_symlink(ctx, FS_SYMLINKAT, (const char *)SYSCALL_ARG1(regs), (int)SYSCALL_ARG2(regs),
 			      (const char *)SYSCALL_ARG3(regs));
 }

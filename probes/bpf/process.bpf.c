@@ -12,8 +12,9 @@
  * cwd is the dentry walk of fs->pwd in both cases. duration is exit minus enter; it is 0 when a
  * non-leader thread exec'd (the thread takes the leader's id, so its start time is not found).
  *
- * exit: tp_btf/sched_process_exit, once per process (when the last thread exits: group_dead), with
- * the wait status and the lifetime (now minus the group leader's start_boottime).
+ * exit: tp_btf/sched_process_exit, once per process (when the last thread exits: group_dead, or before
+ * Linux 6.16 signal->live reaching 0), with the wait status and the lifetime (now minus the group leader's
+ * start_boottime).
  *
  * fork: tp_btf/sched_process_fork for new processes (not threads), when record_forks is set.
  */
@@ -205,7 +206,7 @@ static __always_inline int emit_exec(struct syscall_exit_ctx *ctx, __u16 syscall
 	if (!cursor)
 		return 0;
 
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct walk_root root;
 	read_task_root(task, &root);
 
@@ -227,7 +228,8 @@ static __always_inline int emit_exec(struct syscall_exit_ctx *ctx, __u16 syscall
 	}
 
 	/* path */
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* A failed exec's arguments (NULL when they cannot be found: the path read fails and flags the record). */
+	struct pt_regs *regs = current_syscall_regs(task, ctx->syscall_nr);
 	if (ctx->ret == 0) {
 		struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 		if (exe)
@@ -266,7 +268,7 @@ static __always_inline int emit_exec(struct syscall_exit_ctx *ctx, __u16 syscall
 	if (size > sizeof(*rec))
 		return 0;
 	rec->h.size = size;
-	ring_output(&process_events, &process_events_lost, rec, size);
+	ring_output(&process_events, &process_events_lost, rec, size, sizeof(*rec));
 	return 0;
 }
 
@@ -282,19 +284,9 @@ int sys_exit_execveat(struct syscall_exit_ctx *ctx)
 	return emit_exec(ctx, PS_EXECVEAT);
 }
 
-/*
- * sched_process_exit(struct task_struct *p, bool group_dead) runs in the exiting thread. group_dead
- * is true for the last thread of the process (the argument exists since Linux 6.16; older kernels
- * need the signal->live check instead, see kernel.md).
- */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
+/* One exit record for task, the last thread of its process. */
+static __always_inline int emit_exit(struct task_struct *task)
 {
-	if (!group_dead || ignore_current())
-		return 0;
-	if (task->flags & PF_KTHREAD)
-		return 0;
-
 	struct exit_record *rec = ring_reserve(process_events, struct exit_record);
 	if (!rec)
 		return 0;
@@ -304,6 +296,64 @@ int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
 	rec->lifetime_ns = rec->h.boot_ns - task->group_leader->start_boottime;
 	ring_submit(process_events, rec);
 	return 0;
+}
+
+/*
+ * sched_process_exit(struct task_struct *p, bool group_dead) runs in the exiting thread; group_dead is true
+ * for the last thread of the process. The argument exists since Linux 6.16; the loader picks
+ * sched_process_exit_live below on older kernels (probes/Probes: the hook's variants).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
+{
+	if (!group_dead || ignore_current())
+		return 0;
+	if (task->flags & PF_KTHREAD)
+		return 0;
+	return emit_exit(task);
+}
+
+/* A process whose exit was recorded: its signal struct, with the tgid and start time that make it unique. */
+struct exit_key {
+	__u64 signal;
+	__u64 start_ns;
+	__u32 tgid;
+	__u32 reserved;
+};
+
+/* Processes whose exit sched_process_exit_live recorded lately. An LRU: only the last moments matter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct exit_key);
+	__type(value, __u8);
+} exits_recorded SEC(".maps");
+
+/*
+ * sched_process_exit(struct task_struct *p) before Linux 6.16. do_exit() decrements signal->live before the
+ * tracepoint, so the last thread of a process sees 0 there. Threads exiting together (exit_group) can each see
+ * 0, though, when the last one's decrement comes before another one's tracepoint: the first of them to get
+ * here records the exit, and exits_recorded keeps the others from recording it again.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit_live, struct task_struct *task)
+{
+	if (ignore_current())
+		return 0;
+	if (task->flags & PF_KTHREAD)
+		return 0;
+	struct signal_struct *signal = task->signal;
+	if (signal->live.counter != 0)
+		return 0;
+	struct exit_key key = {
+		.signal = (__u64)signal,
+		.start_ns = task->group_leader->start_boottime,
+		.tgid = task->tgid,
+	};
+	__u8 seen = 1;
+	if (bpf_map_update_elem(&exits_recorded, &key, &seen, BPF_NOEXIST) != 0)
+		return 0;
+	return emit_exit(task);
 }
 
 SEC("tp_btf/sched_process_fork")

@@ -115,9 +115,13 @@ struct {
 	__type(value, struct socket_record);
 } socket_scratch SEC(".maps");
 
-static __always_inline struct pt_regs *syscall_regs(void)
+/* The syscall's saved registers; NULL, counted as a lost record, when they cannot be found (current_syscall_regs). */
+static __always_inline struct pt_regs *syscall_regs(struct syscall_exit_ctx *ctx)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = current_syscall_regs(current_task(), ctx->syscall_nr);
+	if (!regs)
+		count_lost(&socket_events_lost);
+	return regs;
 }
 
 /* Enter of connect, accept, accept4, bind, listen: note the start time. */
@@ -149,7 +153,7 @@ static __always_inline struct sock *fd_sock(int fd)
 {
 	if (fd < 0)
 		return NULL;
-	return file_sock(task_fd_file(bpf_get_current_task_btf(), fd));
+	return file_sock(task_fd_file(current_task(), fd));
 }
 
 static __always_inline bool is_inet(__u16 family)
@@ -184,7 +188,7 @@ static __always_inline struct socket_record *begin_record(struct syscall_exit_ct
 	struct socket_record *rec = bpf_map_lookup_elem(&socket_scratch, &zero);
 	if (!rec)
 		return NULL;
-	fill_event_header(&rec->h, EVENT_SOCKET, bpf_get_current_task_btf());
+	fill_event_header(&rec->h, EVENT_SOCKET, current_task());
 	rec->ret = ctx->ret;
 	rec->duration_ns = rec->h.boot_ns - call->start_ns;
 	rec->fd = -1;
@@ -210,7 +214,7 @@ static __always_inline int submit(struct socket_record *rec)
 	if (record_executable) {
 		struct record_cursor *cursor = begin_record_data();
 		if (cursor)
-			data_len = append_executable(cursor, rec->data, SOCKET_DATA_LIMIT, bpf_get_current_task_btf(),
+			data_len = append_executable(cursor, rec->data, SOCKET_DATA_LIMIT, current_task(),
 						     &rec->h.flags);
 		rec->exe_len = data_len;
 	}
@@ -218,7 +222,7 @@ static __always_inline int submit(struct socket_record *rec)
 	if (size > sizeof(*rec))
 		return 0;
 	rec->h.size = size;
-	ring_output(&socket_events, &socket_events_lost, rec, size);
+	ring_output(&socket_events, &socket_events_lost, rec, size, sizeof(*rec));
 	return 0;
 }
 
@@ -236,7 +240,9 @@ int sys_exit_connect(struct syscall_exit_ctx *ctx)
 	struct pending_call call;
 	if (!take_pending(&call))
 		return 0;
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
+	if (!regs)
+		return 0;
 	int fd = (int)SYSCALL_ARG1(regs);
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
@@ -277,8 +283,13 @@ static __always_inline int handle_accept_exit(struct syscall_exit_ctx *ctx, __u8
 	long ret = ctx->ret;
 	if (ret == -EAGAIN && !record_accept_again)
 		return 0;
-	struct pt_regs *regs = syscall_regs();
-	int fd = ret >= 0 ? (int)ret : (int)SYSCALL_ARG1(regs);
+	int fd = (int)ret;
+	if (ret < 0) {
+		struct pt_regs *regs = syscall_regs(ctx);
+		if (!regs)
+			return 0;
+		fd = (int)SYSCALL_ARG1(regs);
+	}
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
@@ -332,7 +343,9 @@ int sys_exit_bind(struct syscall_exit_ctx *ctx)
 	struct pending_call call;
 	if (!take_pending(&call))
 		return 0;
-	struct pt_regs *regs = syscall_regs();
+	struct pt_regs *regs = syscall_regs(ctx);
+	if (!regs)
+		return 0;
 	int fd = (int)SYSCALL_ARG1(regs);
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
@@ -372,7 +385,10 @@ int sys_exit_listen(struct syscall_exit_ctx *ctx)
 	struct pending_call call;
 	if (!take_pending(&call))
 		return 0;
-	int fd = (int)SYSCALL_ARG1(syscall_regs());
+	struct pt_regs *regs = syscall_regs(ctx);
+	if (!regs)
+		return 0;
+	int fd = (int)SYSCALL_ARG1(regs);
 	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
@@ -418,7 +434,12 @@ int sys_exit_close(struct syscall_exit_ctx *ctx)
 	struct socket_record *rec = begin_record(ctx, &call, SOCKET_CLOSE, SS_CLOSE);
 	if (!rec)
 		return 0;
-	rec->fd = (int)SYSCALL_ARG1(syscall_regs());
+	/* The socket's ends were read at enter; without the registers only the fd number is unknown. */
+	struct pt_regs *regs = current_syscall_regs(current_task(), ctx->syscall_nr);
+	if (regs)
+		rec->fd = (int)SYSCALL_ARG1(regs);
+	else
+		rec->h.flags |= EVENT_FLAG_PROBE_ERROR;
 	rec->family = call.family;
 	rec->type = call.type;
 	rec->protocol = call.protocol;

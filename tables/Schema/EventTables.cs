@@ -119,8 +119,10 @@ public static class EventTables
             .Text("name", "The probe's name.", r => r.Status.Name)
             .Text("table", "The table its events go to.", r => r.Status.Table)
             .Text("hooks", "Its attach points, comma separated.", r => r.Status.Hooks)
-            .Text("status", "running, failed or disabled.", r => r.Status.Status)
+            .Text("status", "running; degraded when some hooks are missing (see missing_hooks); failed or disabled.", r => r.Status.Status)
             .Text("error", "Why it failed, with the verifier's last lines when the verifier refused it; empty otherwise.", r => r.Status.Error)
+            .Text("missing_hooks", "Hooks that are not running, separated by ' | ', each with the first kernel that has it and why it is missing here " +
+                "(optional ones are syscalls this kernel does not have); empty when every hook runs.", r => r.Status.MissingHooks)
             .Integer("events", ColumnType.BigInt, "Records received from the kernel.", r => r.Status.Events)
             .Integer("drops", ColumnType.BigInt, "Records lost in the kernel ring or in the pipeline.", r => r.Status.Drops)
             .Integer("rows", ColumnType.BigInt, "Rows of its table buffered now.", r => r.Rows)

@@ -18,11 +18,14 @@ public sealed class ProbeDefinitionsTests
         var spec = CollectionSpec.Parse(probe.ReadObject());
         foreach (var hook in probe.Hooks)
         {
-            Assert.True(spec.Programs.TryGetValue(hook.ProgramName, out var program), $"No program '{hook.ProgramName}'.");
-            Assert.Equal(hook.ToString(), program.SectionName);
+            foreach (var programName in hook.ProgramNames)
+            {
+                Assert.True(spec.Programs.TryGetValue(programName, out var program), $"No program '{programName}'.");
+                Assert.Equal(hook.ToString(), program.SectionName);
+            }
         }
         // And no program is left without a hook.
-        Assert.Equal(spec.Programs.Keys.Order(), probe.Hooks.Select(h => h.ProgramName).Order());
+        Assert.Equal(spec.Programs.Keys.Order(), probe.Hooks.SelectMany(h => h.ProgramNames).Order());
     }
 
     [Theory]

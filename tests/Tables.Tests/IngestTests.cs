@@ -197,11 +197,20 @@ public sealed class IngestTests
         {
             new ProbeStatus { Name = "file", Table = "ebpf_file_events", Hooks = "tp/syscalls/sys_enter_openat", Status = "running", Events = 7, RingBytes = 1 << 20, LoadedAt = 1700000000 },
             new ProbeStatus { Name = "dns", Table = "ebpf_dns_events", Status = "failed", Error = "verifier: R1 invalid mem access" },
+            new ProbeStatus
+            {
+                Name = "process", Table = "ebpf_process_events", Status = "degraded",
+                MissingHooks = "tp_btf/sched_process_exit (Linux 5.5+): this kernel has no BTF tracepoint sched_process_exit",
+            },
         });
         await store.FlushAsync();
 
         var rows = await store.QueryAsync("ebpf_probes", [], null);
-        Assert.Equal(2, rows.Count);
+        Assert.Equal(3, rows.Count);
+        var process = rows.Single(r => r["name"] == "process");
+        Assert.Equal("degraded", process["status"]);
+        Assert.Equal("tp_btf/sched_process_exit (Linux 5.5+): this kernel has no BTF tracepoint sched_process_exit", process["missing_hooks"]);
+        Assert.Equal("", rows.Single(r => r["name"] == "dns")["missing_hooks"]);
         var file = rows.Single(r => r["name"] == "file");
         Assert.Equal("7", file["rows"]);
         Assert.Equal((Stores.Now - 10).ToString(), file["oldest_time"]);

@@ -1,7 +1,4 @@
 using Microsoft.Extensions.Logging;
-using OsqueryBpf.Bpf.Collections;
-using OsqueryBpf.Bpf.Links;
-using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.RingBuffers;
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes;
@@ -14,7 +11,8 @@ namespace OsqueryBpf.Host.Runtime;
 /// <summary>
 /// Loads the probes into the kernel and moves their events into the store: one reader thread per ring, decoding
 /// each record into a typed event and offering it to the store's bounded queue. One probe failing (verifier,
-/// missing kernel feature) leaves the others running; its row in ebpf_probes says why.
+/// missing kernel feature) leaves the others running, and one hook failing leaves the probe's other hooks running
+/// (the probe is then "degraded"); its row in ebpf_probes says why.
 /// </summary>
 internal sealed class ProbeRunner : IDisposable
 {
@@ -79,32 +77,31 @@ internal sealed class ProbeRunner : IDisposable
         var started = DateTimeOffset.UtcNow;
         try
         {
-            var spec = CollectionSpec.Parse(definition.ReadObject());
-            foreach (var (name, value) in definition.BuildConstants(_settings))
-                spec.SetConstant(name, value);
-            probe.Collection = BpfCollection.Load(spec);
+            // Fitted to this kernel (program variants, kernel-dependent constants), loaded and attached; a hook the
+            // kernel cannot serve is reported, not fatal.
+            probe.Instance = ProbeInstance.Load(definition, _settings);
+            foreach (var hook in probe.Instance.Hooks.Where(h => h.Fallback is not null))
+                _logger.LogInformation("Probe {Probe}: {Hook} uses {Fallback}", definition.Name, hook.Hook, hook.Fallback);
+            foreach (var hook in probe.Instance.Missing)
+            {
+                if (hook.Hook.Optional)
+                    _logger.LogInformation("Probe {Probe}: optional hook not available: {Hook}", definition.Name, hook.Describe());
+                else
+                    _logger.LogWarning("Probe {Probe}: hook not running: {Hook}", definition.Name, hook.Describe());
+            }
+            probe.MissingHooks = string.Join(" | ", probe.Instance.Missing.Select(h => h.Describe()));
 
-            var failed = probe.Collection.Programs.Values
-                .Where(p => p.Error is not null && definition.Hooks.FirstOrDefault(h => h.ProgramName == p.Name) is not { Optional: true })
-                .ToList();
-            if (failed.Count > 0)
-                throw new ProbeStartException(string.Join(" | ", failed.Select(f => f.ToString())));
-            foreach (var optional in probe.Collection.Programs.Values.Where(p => p.Error is not null))
-                _logger.LogInformation("Probe {Probe}: optional hook {Hook} not available: {Error}", definition.Name, optional.Name, optional.Error!.Message);
-
-            foreach (var hook in definition.Hooks.Where(h => h.Kind == HookKind.SocketFilter))
-                probe.Links.Add(SocketFilterLink.Attach(probe.Collection.Program(hook.ProgramName)));
-
-            probe.RingBytes = probe.Collection.Map(definition.RingMap).MaxEntries;
-            probe.Reader = probe.Collection.OpenRingBuffer(definition.RingMap, definition.LostMap);
+            var collection = probe.Instance.Collection;
+            probe.RingBytes = collection.Map(definition.RingMap).MaxEntries;
+            probe.Reader = collection.OpenRingBuffer(definition.RingMap, definition.LostMap);
             probe.Reader.BatchInterval = ReaderBatchInterval;
             probe.Reader.MaxLatency = ReaderMaxLatency;
             var decoder = definition.CreateDecoder(_settings, _clock);
             probe.Reader.Start(Handler(probe, decoder), "ring " + definition.RingMap);
             probe.LoadedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            probe.State = "running";
-            _logger.LogInformation("Probe {Probe} running ({Hooks} hooks) after {Ms} ms.", definition.Name, definition.Hooks.Count,
-                (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds);
+            probe.State = probe.Instance.Complete ? "running" : "degraded";
+            _logger.LogInformation("Probe {Probe} {State} ({Running} of {Hooks} hooks) after {Ms} ms.", definition.Name, probe.State,
+                probe.Instance.Hooks.Count(h => h.Running), definition.Hooks.Count, (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds);
         }
         catch (Exception e)
         {
@@ -165,6 +162,7 @@ internal sealed class ProbeRunner : IDisposable
                 Hooks = string.Join(",", definition.Hooks.Select(h => h.ToString())),
                 Status = probe.State,
                 Error = probe.Error ?? "",
+                MissingHooks = probe.MissingHooks ?? "",
                 Events = reader?.Received ?? 0,
                 Drops = (long)(reader?.Lost ?? 0) + storeDrops + probe.MalformedCount,
                 RingBytes = probe.RingBytes,
@@ -196,8 +194,8 @@ internal sealed class ProbeRunner : IDisposable
         public ProbeDefinition Definition { get; } = definition;
         public string State { get; set; } = "loading";
         public string? Error { get; set; }
-        public BpfCollection? Collection { get; set; }
-        public List<IDisposable> Links { get; } = new();
+        public ProbeInstance? Instance { get; set; }
+        public string? MissingHooks { get; set; }
         public RingBufferReader? Reader { get; set; }
         public long RingBytes { get; set; }
         public long? LoadedAt { get; set; }
@@ -218,14 +216,10 @@ internal sealed class ProbeRunner : IDisposable
         public void Close()
         {
             Reader?.Dispose();
-            foreach (var link in Links)
-                link.Dispose();
-            Links.Clear();
-            Collection?.Dispose();
+            Instance?.Dispose();
             Reader = null;
-            Collection = null;
+            Instance = null;
         }
     }
 
-    private sealed class ProbeStartException(string message) : Exception(message);
 }

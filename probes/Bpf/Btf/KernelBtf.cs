@@ -15,6 +15,7 @@ public static class KernelBtf
 
     private static readonly object s_gate = new();
     private static BtfSpec? s_spec;
+    private static KernelBtfFeatures? s_features;
 
     /// <summary>Whether the kernel exposes its BTF.</summary>
     public static bool IsAvailable => File.Exists(VmlinuxPath);
@@ -30,13 +31,29 @@ public static class KernelBtf
     }
 
     /// <summary>
+    /// What the kernel offers as its BTF describes it (helpers, program and map types, tracepoint prototypes), for
+    /// choosing programs and settings before loading. Throws like <see cref="Spec"/>.
+    /// </summary>
+    public static KernelBtfFeatures Features
+    {
+        get
+        {
+            lock (s_gate)
+                return s_features ??= new KernelBtfFeatures(Spec);
+        }
+    }
+
+    /// <summary>
     /// Drops the cached kernel BTF (tens of MiB once indexed). A long-running process calls this once its programs
     /// are loaded; a later <see cref="Spec"/> reads it again.
     /// </summary>
     public static void Release()
     {
         lock (s_gate)
+        {
             s_spec = null;
+            s_features = null;
+        }
     }
 
     /// <summary>Reads and parses the kernel BTF (not cached): what <see cref="Spec"/> does once.</summary>

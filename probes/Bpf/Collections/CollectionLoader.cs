@@ -17,6 +17,7 @@ internal static class CollectionLoader
     public static BpfCollection Load(IBpfSyscalls sys, CollectionSpec original, CollectionLoadOptions options)
     {
         var spec = original.Clone(); // relocation and fd patching must not leak into the caller's spec
+        MemlockLimit.EnsureRaised(); // before anything is charged to it, on kernels that charge it (before 5.11)
         LoadedBtf? btf = null;
         Exception? btfError = null;
         var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);

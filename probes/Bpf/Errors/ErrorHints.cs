@@ -32,6 +32,8 @@ internal static class ErrorHints
         var hint = IsRoot()
             ? "This process already runs as root, so the kernel refuses the operation itself: kernel lockdown, a security module, or a program type this kernel does not allow (fentry and LSM need BPF trampolines)."
             : "Loading eBPF programs needs root, or CAP_BPF with CAP_PERFMON (CAP_NET_ADMIN for socket filters).";
+        if (MemlockLimit.Hint() is { } memlock)
+            hint = memlock + " " + hint;
         var lockdown = ReadLockdownMode();
         if (lockdown == "confidentiality")
             hint += " Kernel lockdown is in 'confidentiality' mode, which forbids BPF programs from reading kernel memory; boot with lockdown=integrity or none.";

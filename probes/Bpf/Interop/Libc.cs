@@ -279,4 +279,26 @@ internal static unsafe class Libc
             return LibC.mount(f, d, f, 0, null) == 0 ? Errno.None : LastErrno;
         }
     }
+
+    private const int RLIMIT_MEMLOCK = 8; // the same on x86_64 and arm64 (asm-generic/resource.h)
+
+    /// <summary>RLIMIT_MEMLOCK of this process (bytes; ulong.MaxValue is RLIM_INFINITY), or the errno.</summary>
+    public static Errno GetMemlockLimit(out ulong soft, out ulong hard)
+    {
+        var limit = stackalloc ulong[2]; // struct rlimit64 { rlim_cur, rlim_max }
+        var result = (long)(ssize_t)LibC.syscall(SyscallNumbers.Prlimit64, 0, RLIMIT_MEMLOCK, null, limit);
+        soft = limit[0];
+        hard = limit[1];
+        return result == 0 ? Errno.None : LastErrno;
+    }
+
+    /// <summary>Sets RLIMIT_MEMLOCK of this process; raising the hard limit needs CAP_SYS_RESOURCE.</summary>
+    public static Errno SetMemlockLimit(ulong soft, ulong hard)
+    {
+        var limit = stackalloc ulong[2];
+        limit[0] = soft;
+        limit[1] = hard;
+        var result = (long)(ssize_t)LibC.syscall(SyscallNumbers.Prlimit64, 0, RLIMIT_MEMLOCK, limit, null);
+        return result == 0 ? Errno.None : LastErrno;
+    }
 }

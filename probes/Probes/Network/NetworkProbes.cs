@@ -1,4 +1,6 @@
+using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes.Kernel;
 
 namespace OsqueryBpf.Probes.Network;
 
@@ -44,7 +46,7 @@ public static class NetworkProbes
         LostMap = "dns_events_lost",
         Hooks =
         [
-            new("dns_packet", HookKind.SocketFilter, "AF_PACKET"),
+            new("dns_packet", HookKind.SocketFilter, "AF_PACKET", "3.19"),
             .. Tracepoints("dns_exit_", "sys_exit_", ["connect", "bind", "accept", "accept4"]),
         ],
         // The extension's own tgid is not ignored here: its DNS lookups are not a feedback loop (the store makes none).
@@ -57,9 +59,31 @@ public static class NetworkProbes
                 ProbeDefinitions.Constant("payload_limit", DnsPayloadLimit),
             ];
         },
+        KernelConstants = kernel =>
+        [
+            ProbeDefinitions.Constant("filter_sees_task", SocketFilterSeesTask(kernel)),
+            ProbeDefinitions.Constant("filter_has_cgroup_id", kernel.CanCall(ProgramType.SocketFilter, "get_current_cgroup_id")),
+        ],
         CreateDecoder = (_, clock) => new DnsEventDecoder(clock),
     };
 
+    /// <summary>
+    /// Whether a socket filter may call every helper dns_packet needs to know the task sending a packet: the current
+    /// task (typed where the kernel has bpf_get_current_task_btf), its saved registers (bpf_task_pt_regs, or probe
+    /// reads of the kernel stack before it exists), and probe reads. Each program type has its own helper list, which
+    /// grows from release to release, so the verifier is asked (<see cref="IKernelProfile.CanCall"/>).
+    /// </summary>
+    public static bool SocketFilterSeesTask(IKernelProfile kernel)
+    {
+        const ProgramType filter = ProgramType.SocketFilter;
+        var task = kernel.HasHelper("get_current_task_btf") ? "get_current_task_btf" : "get_current_task";
+        return kernel.CanCall(filter, task)
+            && (!kernel.HasHelper("task_pt_regs") || kernel.CanCall(filter, "task_pt_regs"))
+            && kernel.CanCall(filter, "probe_read_kernel")
+            && kernel.CanCall(filter, "probe_read_kernel_str");
+    }
+
     private static ProbeHook[] Tracepoints(string programPrefix, string eventPrefix, string[] syscalls) =>
-        syscalls.Select(s => new ProbeHook(programPrefix + s, HookKind.Tracepoint, "syscalls/" + eventPrefix + s)).ToArray();
+        syscalls.Select(s => new ProbeHook(programPrefix + s, HookKind.Tracepoint, "syscalls/" + eventPrefix + s,
+            ProbeDefinitions.SyscallTracepointsKernel)).ToArray();
 }

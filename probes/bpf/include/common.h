@@ -82,30 +82,96 @@ static __always_inline bool ignore_current(void)
 }
 
 /*
- * Fills the header from a task (normally bpf_get_current_task_btf()). The task pointer is a BTF
- * pointer, so the field reads below are direct, CO-RE-relocated loads (cheaper than
- * bpf_probe_read_kernel calls); the verifier turns faults into zeros. cgroup_id is the current
- * task's; pass the current task.
+ * ---- What the running kernel offers, decided at load time ------------------------------------------------
+ *
+ * Both macros are CO-RE relocations: the loader replaces each with 0 or 1 after looking the helper up in the
+ * running kernel's BTF (enum bpf_func_id), so the verifier sees a constant and never visits the branch that
+ * calls a helper the kernel does not have. One object serves every kernel:
+ *  - Linux 5.11+: bpf_get_current_task_btf() gives the current task as a typed (BTF) pointer whose fields are
+ *    plain loads. Before, bpf_get_current_task() gives a bare address whose fields must be read with
+ *    bpf_probe_read_kernel (BPF_CORE_READ): slower, so only where the kernel has nothing better.
+ *  - Linux 5.15+: bpf_task_pt_regs() gives the saved user registers of the current syscall as a typed pointer.
+ *    Before, they are found where the kernel keeps them (task_pt_regs()): at the top of the task's kernel
+ *    stack. See current_syscall_regs().
  */
-static __always_inline void fill_event_header(struct event_header *h, __u16 kind, struct task_struct *task)
-{
-	const struct cred *cred = task->cred;
+#define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
+#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
 
+/* The current task: read its fields with TASK_READ (or BPF_CORE_READ), never by dereferencing it directly. */
+static __always_inline struct task_struct *current_task(void)
+{
+	if (HAVE_CURRENT_TASK_BTF)
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/*
+ * A field of a task from current_task() or a tp_btf argument: a plain load where the kernel gives typed task
+ * pointers, a probe read where it does not (a tp_btf argument is typed on every kernel, but the same code
+ * serves both, and the older kernels are the rare case).
+ */
+#define TASK_READ(task, ...) (HAVE_CURRENT_TASK_BTF ? (task)->__VA_ARGS__ : BPF_CORE_READ(task, __VA_ARGS__))
+
+/*
+ * Fills the header from a task (normally current_task()). Where the task pointer is typed, the field reads are
+ * direct, CO-RE-relocated loads (cheaper than bpf_probe_read_kernel calls; the verifier turns faults into
+ * zeros). cgroup_id is the current task's (pass the current task), from bpf_get_current_cgroup_id() or, where the
+ * program type may not call it (cgroup_helper false), read from the task: the same number (the cgroup's kernfs id).
+ */
+static __always_inline void fill_task_header(struct event_header *h, __u16 kind, struct task_struct *task,
+					     bool cgroup_helper)
+{
 	h->kind = kind;
 	h->flags = 0;
 	h->size = sizeof(*h);
 	h->boot_ns = bpf_ktime_get_boot_ns();
-	h->tid = task->pid;
-	h->pid = task->tgid;
-	h->ppid = task->real_parent->tgid;
-	h->uid = cred->uid.val;
-	h->gid = cred->gid.val;
-	h->euid = cred->euid.val;
-	h->egid = cred->egid.val;
-	h->auid = task->loginuid.val;
-	h->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), task->comm);
+	if (HAVE_CURRENT_TASK_BTF) {
+		const struct cred *cred = task->cred;
+		h->tid = task->pid;
+		h->pid = task->tgid;
+		h->ppid = task->real_parent->tgid;
+		h->uid = cred->uid.val;
+		h->gid = cred->gid.val;
+		h->euid = cred->euid.val;
+		h->egid = cred->egid.val;
+		h->auid = task->loginuid.val;
+	} else {
+		const struct cred *cred = BPF_CORE_READ(task, cred);
+		h->tid = BPF_CORE_READ(task, pid);
+		h->pid = BPF_CORE_READ(task, tgid);
+		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		h->uid = BPF_CORE_READ(cred, uid.val);
+		h->gid = BPF_CORE_READ(cred, gid.val);
+		h->euid = BPF_CORE_READ(cred, euid.val);
+		h->egid = BPF_CORE_READ(cred, egid.val);
+		h->auid = BPF_CORE_READ(task, loginuid.val);
+	}
+	h->cgroup_id = cgroup_helper ? bpf_get_current_cgroup_id() : BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), &task->comm);
 }
+
+#define fill_event_header(h, kind, task) fill_task_header(h, kind, task, true)
+
+/*
+ * ---- Bounds that every verifier follows ------------------------------------------------------------------
+ *
+ * Verifiers before Linux 6.x learn a bound only for the register a comparison tests: a copy made before the
+ * test, a value spilled to the stack before it, or the same value plus a constant stays unbounded, and a
+ * `!= 0` test does not raise a minimum of 0. Newer verifiers link such copies, so code that loads on 6.12 can
+ * be refused on 6.1 ("R1 unbounded memory access"). clang also drops a mask it can prove redundant, and with
+ * it the bound an older verifier needed. OPAQUE() hides a value's known range from clang, so what follows it
+ * is emitted as written, on the register that is then used.
+ */
+#define OPAQUE(x) ({ typeof(x) __opaque = (x); asm volatile("" : "+r"(__opaque)); __opaque; })
+
+/* x & mask (mask + 1 a power of two), computed where it is used: an index every verifier knows is below mask + 1. */
+#define BOUNDED_INDEX(x, mask) (OPAQUE(x) & (mask))
+
+/*
+ * x when 1 <= x <= max_pow2 (a power of two); another value in [1, max_pow2] otherwise. For helper sizes that
+ * must not be 0 (ARG_CONST_SIZE): the bound comes from arithmetic on one register, which every verifier follows.
+ */
+#define NONZERO_SIZE(x, max_pow2) (((OPAQUE(x) - 1) & ((max_pow2) - 1)) + 1)
 
 /* Declares ring buffer `name` of `bytes` (a power of 2, at least a page) and its `name_lost` counter. */
 #define DEFINE_RING(name, bytes)                                  \
@@ -141,11 +207,15 @@ static __always_inline void count_lost(void *lost_map)
 }
 
 /*
- * Copies a record built in scratch memory into the ring (for variable-size records; size must be
- * bounded for the verifier), counting a loss when the ring is full.
+ * Copies a record built in scratch memory into the ring (for variable-size records), counting a loss when the
+ * ring is full. size is checked against max (the scratch record's size) here, on the register the helper gets,
+ * which is the bound older verifiers need.
  */
-static __always_inline void ring_output(void *ring, void *lost_map, void *data, __u64 size)
+static __always_inline void ring_output(void *ring, void *lost_map, void *data, __u64 size, __u64 max)
 {
+	size = OPAQUE(size);
+	if (size > max)
+		return;
 	if (bpf_ringbuf_output(ring, data, size, ring_wakeup_flags(ring)) != 0)
 		count_lost(lost_map);
 }
@@ -160,13 +230,60 @@ static __always_inline void ring_output(void *ring, void *lost_map, void *data, 
 		count_lost(&ring##_lost);                                \
 	__rec; })
 
-/* The argument registers of the current syscall, from the task's saved user registers (x86_64). */
-#define SYSCALL_ARG1(regs) ((regs)->di)
-#define SYSCALL_ARG2(regs) ((regs)->si)
-#define SYSCALL_ARG3(regs) ((regs)->dx)
-#define SYSCALL_ARG4(regs) ((regs)->r10)
-#define SYSCALL_ARG5(regs) ((regs)->r8)
-#define SYSCALL_ARG6(regs) ((regs)->r9)
+/*
+ * ---- Syscall arguments at the syscall's exit -------------------------------------------------------------
+ *
+ * The arguments are read from the task's saved user registers, which none of the traced syscalls changes.
+ * The registers that hold them are named here, once per architecture (x86_64: di, si, dx, r10, r8, r9, and
+ * orig_ax holds the syscall number); everything else goes through SYSCALL_ARGn(regs).
+ */
+#define SYSCALL_REG_ARG1 di
+#define SYSCALL_REG_ARG2 si
+#define SYSCALL_REG_ARG3 dx
+#define SYSCALL_REG_ARG4 r10
+#define SYSCALL_REG_ARG5 r8
+#define SYSCALL_REG_ARG6 r9
+#define SYSCALL_REG_NR orig_ax
+
+/* Kernel stack sizes to look for the saved registers in, before bpf_task_pt_regs(): x86_64's usual THREAD_SIZE, and with KASAN. */
+#define THREAD_SIZE_USUAL (16 << 10)
+#define THREAD_SIZE_KASAN (32 << 10)
+
+/* A register of the regs current_syscall_regs() returned. */
+#define REGS_READ(regs, reg) (HAVE_TASK_PT_REGS ? (regs)->reg : BPF_CORE_READ(regs, reg))
+
+#define SYSCALL_ARG1(regs) REGS_READ(regs, SYSCALL_REG_ARG1)
+#define SYSCALL_ARG2(regs) REGS_READ(regs, SYSCALL_REG_ARG2)
+#define SYSCALL_ARG3(regs) REGS_READ(regs, SYSCALL_REG_ARG3)
+#define SYSCALL_ARG4(regs) REGS_READ(regs, SYSCALL_REG_ARG4)
+#define SYSCALL_ARG5(regs) REGS_READ(regs, SYSCALL_REG_ARG5)
+#define SYSCALL_ARG6(regs) REGS_READ(regs, SYSCALL_REG_ARG6)
+
+/* The registers at the top of a kernel stack of thread_size bytes (the kernel's task_pt_regs()). */
+static __always_inline struct pt_regs *regs_at_stack_top(void *stack, __u32 thread_size)
+{
+	return (struct pt_regs *)((char *)stack + thread_size - bpf_core_type_size(struct pt_regs));
+}
+
+/*
+ * The saved user registers of task, which is inside syscall nr (or, with nr < 0, of an unknown syscall). Before
+ * bpf_task_pt_regs() the registers are found at the top of the kernel stack, whose size is not in BTF; the
+ * syscall number saved there tells whether the guess was right. NULL when it was not: the arguments then read
+ * as 0, the record is flagged, and nothing else is made up.
+ */
+static __always_inline struct pt_regs *current_syscall_regs(struct task_struct *task, long nr)
+{
+	if (HAVE_TASK_PT_REGS)
+		return (struct pt_regs *)bpf_task_pt_regs(task);
+	void *stack = BPF_CORE_READ(task, stack);
+	struct pt_regs *regs = regs_at_stack_top(stack, THREAD_SIZE_USUAL);
+	if (nr < 0 || (long)BPF_CORE_READ(regs, SYSCALL_REG_NR) == nr)
+		return regs;
+	regs = regs_at_stack_top(stack, THREAD_SIZE_KASAN);
+	if ((long)BPF_CORE_READ(regs, SYSCALL_REG_NR) == nr)
+		return regs;
+	return NULL;
+}
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -49,7 +49,7 @@ static __always_inline __u32 append_executable(struct record_cursor *cursor, __u
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 	if (!exe)
 		return 0;
-	__u32 tgid = task->tgid;
+	__u32 tgid = TASK_READ(task, tgid);
 	__u64 ino = BPF_CORE_READ(exe, f_inode, i_ino);
 	__u32 start = cursor->off;
 	if (start >= limit) {
@@ -62,7 +62,7 @@ static __always_inline __u32 append_executable(struct record_cursor *cursor, __u
 		__u32 len = cached->len;
 		if (len == 0 || len > EXE_CACHE_PATH)
 			return 0;
-		if (bpf_probe_read_kernel(&data[start & (limit - 1)], len, cached->path) != 0)
+		if (bpf_probe_read_kernel(&data[BOUNDED_INDEX(start, limit - 1)], len, cached->path) != 0)
 			return 0;
 		*flags |= cached->flags;
 		cursor->off = start + len;
@@ -84,7 +84,7 @@ static __always_inline __u32 append_executable(struct record_cursor *cursor, __u
 		entry->len = len;
 		entry->flags = walk_flags;
 		entry->reserved = 0;
-		if (bpf_probe_read_kernel(entry->path, len, &data[start & (limit - 1)]) == 0)
+		if (bpf_probe_read_kernel(entry->path, len, &data[BOUNDED_INDEX(start, limit - 1)]) == 0)
 			bpf_map_update_elem(&exe_cache, &tgid, entry, BPF_ANY);
 	}
 	return len;

@@ -75,6 +75,16 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
+/*
+ * Helper ids (enum bpf_func_id). Only the helpers whose presence a probe tests at load time are listed: the
+ * loader resolves bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_x) against the running kernel's BTF,
+ * so the verifier sees a constant and never looks at the branch that calls a helper the kernel lacks.
+ */
+enum bpf_func_id {
+	BPF_FUNC_get_current_task_btf = 158, /* Linux 5.11 */
+	BPF_FUNC_task_pt_regs = 175,         /* Linux 5.15 */
+};
+
 /* bpf_map_update_elem flags */
 #define BPF_ANY 0
 #define BPF_NOEXIST 1
@@ -297,7 +307,21 @@ struct signal_struct {
 	atomic_t live;
 };
 
+/* The cgroup v2 id of a task, where bpf_get_current_cgroup_id() is not allowed: task->cgroups->dfl_cgrp->kn->id. */
+struct kernfs_node {
+	__u64 id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
 struct task_struct {
+	void *stack; /* the kernel stack; the saved user registers are at its top */
 	unsigned int flags;
 	struct mm_struct *mm;
 	int exit_code;
@@ -314,6 +338,7 @@ struct task_struct {
 	struct fs_struct *fs;
 	struct files_struct *files;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 	kuid_t loginuid;
 };
 

@@ -88,7 +88,7 @@ static __always_inline void append_byte(struct record_cursor *cursor, __u8 *data
 		*flags |= EVENT_FLAG_PROBE_ERROR;
 		return;
 	}
-	data[off & (limit - 1)] = c;
+	data[BOUNDED_INDEX(off, limit - 1)] = c;
 	cursor->off = off + 1;
 }
 
@@ -104,7 +104,7 @@ static __always_inline void append_user_string(struct record_cursor *cursor, __u
 		*flags |= EVENT_FLAG_PROBE_ERROR;
 		return;
 	}
-	long n = bpf_probe_read_user_str(&data[off & (limit - 1)], PATH_MAX, str);
+	long n = bpf_probe_read_user_str(&data[BOUNDED_INDEX(off, limit - 1)], PATH_MAX, str);
 	if (n <= 0) {
 		*flags |= EVENT_FLAG_PROBE_ERROR;
 		return;
@@ -159,9 +159,9 @@ static __always_inline void walk_dentries(struct record_cursor *cursor, struct d
 		if (len > NAME_MAX || len + 1 > pos)
 			return; /* no room left: the path is cut */
 		pos -= len + 1;
-		if (bpf_probe_read_kernel(&cursor->buf[(pos + 1) & PATH_MASK], len & NAME_MAX, name.name) != 0)
+		if (bpf_probe_read_kernel(&cursor->buf[BOUNDED_INDEX(pos + 1, PATH_MASK)], BOUNDED_INDEX(len, NAME_MAX), name.name) != 0)
 			return;
-		cursor->buf[pos & PATH_MASK] = '/';
+		cursor->buf[BOUNDED_INDEX(pos, PATH_MASK)] = '/';
 		cursor->pos = pos;
 		if (dentry == parent) {
 			cursor->complete = 1;
@@ -212,10 +212,10 @@ static __always_inline void append_dentry_path(struct record_cursor *cursor, __u
 		*flags |= EVENT_FLAG_PROBE_ERROR;
 		return;
 	}
-	__u32 size = PATH_MAX - pos;
+	__u32 size = OPAQUE(PATH_MAX - pos);
 	if (size > PATH_MAX)
 		return; /* cannot happen; tells the verifier the bound */
-	if (bpf_probe_read_kernel(&data[off & (limit - 1)], size, &cursor->buf[pos & PATH_MASK]) != 0) {
+	if (bpf_probe_read_kernel(&data[BOUNDED_INDEX(off, limit - 1)], size, &cursor->buf[BOUNDED_INDEX(pos, PATH_MASK)]) != 0) {
 		*flags |= EVENT_FLAG_PROBE_ERROR;
 		return;
 	}
@@ -295,7 +295,7 @@ static __always_inline __u32 append_at_path(struct record_cursor *cursor, __u8 *
 	if (first == 0)
 		return dir_len;
 	/* Join with '/', except after the root itself. */
-	if (!(dir_len == 1 && data[start & (limit - 1)] == '/'))
+	if (!(dir_len == 1 && data[BOUNDED_INDEX(start, limit - 1)] == '/'))
 		append_byte(cursor, data, limit, '/', flags);
 	append_user_string(cursor, data, limit, name, flags);
 	return dir_len;

@@ -5,7 +5,7 @@ using Xunit;
 namespace OsqueryBpf.Probes.Tests.Kernel;
 
 /// <summary>The file probe loaded once for <see cref="FileProbeTests"/>, recording everything (this process too).</summary>
-public sealed class FileProbeFixture : IDisposable
+public class FileProbeFixture : IDisposable
 {
     public const string DirPrefix = "osqbpf-file-";
     private readonly object _gate = new();
@@ -16,8 +16,11 @@ public sealed class FileProbeFixture : IDisposable
         Requirements.RequireRoot();
         Requirements.RequireKernelBtf();
         lock (_gate)
-            return _probe ??= new LoadedProbe(ProbeDefinitions.File, new ProbeSettings { IgnoredProcessId = 0 }, Keep);
+            return _probe ??= new LoadedProbe(ProbeDefinitions.File, new ProbeSettings { IgnoredProcessId = 0 }, Keep, AsKernel);
     }
+
+    /// <summary>The older kernel whose code paths the probe takes; null: this kernel's own.</summary>
+    internal virtual OlderKernel? AsKernel => null;
 
     private static bool Keep(Event evt) =>
         evt is FileEvent file && (file.Path.Contains(DirPrefix) || file.DestPath.Contains(DirPrefix));
@@ -25,8 +28,8 @@ public sealed class FileProbeFixture : IDisposable
     public void Dispose() => _probe?.Dispose();
 }
 
-/// <summary>File operations by real processes, with paths resolved in the kernel.</summary>
-public sealed class FileProbeTests : IClassFixture<FileProbeFixture>, IDisposable
+/// <summary>File operations by real processes, with paths resolved in the kernel (and, in the subclass, on the code paths of Linux 5.10).</summary>
+public class FileProbeTests : IClassFixture<FileProbeFixture>, IDisposable
 {
     private readonly FileProbeFixture _fixture;
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory(FileProbeFixture.DirPrefix);
@@ -179,4 +182,18 @@ public sealed class FileProbeTests : IClassFixture<FileProbeFixture>, IDisposabl
     }
 
     public void Dispose() => _dir.Delete(recursive: true);
+}
+
+/// <summary>The file probe as it runs on Linux 5.10: the task read with probe reads, the syscall arguments from the top of the kernel stack.</summary>
+public sealed class FileProbeAsLinux510Fixture : FileProbeFixture
+{
+    internal override OlderKernel? AsKernel => OlderKernel.Linux510;
+}
+
+/// <summary>The file tests with the probe on the code paths of Linux 5.10.</summary>
+public sealed class FileProbeAsLinux510Tests : FileProbeTests, IClassFixture<FileProbeAsLinux510Fixture>
+{
+    public FileProbeAsLinux510Tests(FileProbeAsLinux510Fixture fixture) : base(fixture)
+    {
+    }
 }

@@ -1,5 +1,3 @@
-using OsqueryBpf.Bpf.Collections;
-using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.RingBuffers;
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
@@ -8,32 +6,27 @@ using Xunit;
 namespace OsqueryBpf.Probes.Tests.Kernel;
 
 /// <summary>
-/// One probe loaded into the real kernel through the managed loader, with a reader thread that decodes
-/// every record and keeps the events a test may ask for (those <see cref="Keep"/> accepts).
+/// One probe loaded into the real kernel the way the product loads it (<see cref="ProbeInstance"/>), with a reader
+/// thread that decodes every record and keeps the events a test may ask for (those <see cref="Keep"/> accepts).
+/// With an <see cref="OlderKernel"/>, the probe takes the code paths it takes on that kernel.
 /// </summary>
 internal sealed class LoadedProbe : IDisposable
 {
-    private readonly BpfCollection _collection;
+    private readonly ProbeInstance _instance;
     private readonly RingBufferReader _reader;
     private readonly List<Event> _events = new();
     private readonly Func<Event, bool> _keep;
     private long _malformed;
     private string? _lastError;
 
-    public LoadedProbe(ProbeDefinition probe, ProbeSettings settings, Func<Event, bool> keep)
+    public LoadedProbe(ProbeDefinition probe, ProbeSettings settings, Func<Event, bool> keep, OlderKernel? asKernel = null)
     {
         _keep = keep;
-        var spec = CollectionSpec.Parse(probe.ReadObject());
-        foreach (var (name, value) in probe.BuildConstants(settings))
-            spec.SetConstant(name, value);
-        _collection = BpfCollection.Load(spec);
+        _instance = asKernel is null ? ProbeInstance.Load(probe, settings) : asKernel.Load(probe, settings);
         try
         {
-            var failed = _collection.Programs.Values
-                .Where(p => p.Error is not null && !probe.Hooks.Single(h => h.ProgramName == p.Name).Optional)
-                .ToList();
-            Assert.True(failed.Count == 0, "Programs failed: " + string.Join(" | ", failed.Select(f => f.ToString())));
-            _reader = new RingBufferReader(_collection.Map(probe.RingMap), _collection.Map(probe.LostMap));
+            Assert.True(_instance.Complete, "Hooks not running: " + string.Join(" | ", _instance.Missing.Select(h => h.Describe())));
+            _reader = new RingBufferReader(_instance.Collection.Map(probe.RingMap), _instance.Collection.Map(probe.LostMap));
             var decoder = probe.CreateDecoder(settings, new BootClock());
             _reader.Start(record =>
             {
@@ -54,7 +47,7 @@ internal sealed class LoadedProbe : IDisposable
         }
         catch
         {
-            _collection.Dispose();
+            _instance.Dispose();
             throw;
         }
     }
@@ -102,9 +95,12 @@ internal sealed class LoadedProbe : IDisposable
         _ => e.ToString() ?? "",
     };
 
+    /// <summary>The loaded probe: its plan and what became of each hook.</summary>
+    public ProbeInstance Instance => _instance;
+
     public void Dispose()
     {
         _reader.Dispose();
-        _collection.Dispose();
+        _instance.Dispose();
     }
 }

@@ -6,7 +6,7 @@ using Xunit;
 namespace OsqueryBpf.Probes.Tests.Kernel;
 
 /// <summary>The process probe loaded once for <see cref="ProcessProbeTests"/>; keeps marked execs and their exits.</summary>
-public sealed class ProcessProbeFixture : IDisposable
+public class ProcessProbeFixture : IDisposable
 {
     public const string MarkerPrefix = "osqbpf-marker-";
     private readonly HashSet<long> _markedPids = new(); // touched only by the reader thread
@@ -18,15 +18,18 @@ public sealed class ProcessProbeFixture : IDisposable
         Requirements.RequireRoot();
         Requirements.RequireKernelBtf();
         lock (_gate)
-            return _probe ??= new LoadedProbe(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0, RecordForks = true }, Keep);
+            return _probe ??= new LoadedProbe(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0, RecordForks = true }, Keep, AsKernel);
     }
+
+    /// <summary>The older kernel whose code paths the probe takes; null: this kernel's own.</summary>
+    internal virtual OlderKernel? AsKernel => null;
 
     private bool Keep(Event evt)
     {
         if (evt is not ProcessEvent process)
             return false;
         if (process.Syscall == "exit")
-            return _markedPids.Contains(process.Pid);
+            return _markedPids.Contains(process.Pid) || process.Parent == Environment.ProcessId;
         if (process.Syscall == "fork")
             return process.Parent == Environment.ProcessId; // children of this test process
         if (process.Argv.Any(a => a.Contains(MarkerPrefix)) || process.Path.Contains(MarkerPrefix))
@@ -40,8 +43,11 @@ public sealed class ProcessProbeFixture : IDisposable
     public void Dispose() => _probe?.Dispose();
 }
 
-/// <summary>The process probe in the real kernel: real children, their argv, cwd, parents, results and exits.</summary>
-public sealed class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDisposable
+/// <summary>
+/// The process probe in the real kernel: real children, their argv, cwd, parents, results and exits. The subclasses
+/// run the same tests with the probe on the code paths of older kernels.
+/// </summary>
+public class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDisposable
 {
     private readonly ProcessProbeFixture _fixture;
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("osqbpf-proc-");
@@ -120,5 +126,66 @@ public sealed class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDis
         Assert.Equal(0UL, probe.Lost);
     }
 
+    [SkippableFact]
+    public void A_process_whose_threads_exit_together_has_one_exit()
+    {
+        // exit_together's threads spin until main calls exit(5), which ends them all at once (exit_group), each
+        // passing through sched_process_exit. Before Linux 6.16 the probe finds the last thread by signal->live,
+        // which several of them can see at 0: exactly one exit must come out, with the process's status.
+        var program = TestPrograms.Path("exit_together");
+        var probe = _fixture.Probe();
+        for (var round = 0; round < 10; round++)
+        {
+            using var child = Process.Start(program, "8")!;
+            Assert.True(child.WaitForExit(60_000));
+            Assert.Equal(5, child.ExitCode);
+
+            var exit = probe.WaitFor<ProcessEvent>(e => e.Syscall == "exit" && e.Pid == child.Id, "the exit of a process of 9 threads");
+            Assert.Equal(5, exit.ExitCode);
+            Assert.Equal(Environment.ProcessId, exit.Parent);
+            Thread.Sleep(100); // a duplicate would come right behind it
+            Assert.Single(probe.Seen<ProcessEvent>(e => e.Syscall == "exit" && e.Pid == child.Id));
+        }
+    }
+
     public void Dispose() => _dir.Delete(recursive: true);
+}
+
+/// <summary>The process probe as it runs on Linux 6.1 to 6.15: exits found by signal->live (sched_process_exit_live).</summary>
+public sealed class ProcessProbeAsLinux61Fixture : ProcessProbeFixture
+{
+    internal override OlderKernel? AsKernel => OlderKernel.Linux61;
+}
+
+/// <summary>The process tests with the probe on the code paths of Linux 6.1.</summary>
+public sealed class ProcessProbeAsLinux61Tests : ProcessProbeTests, IClassFixture<ProcessProbeAsLinux61Fixture>
+{
+    private readonly ProcessProbeAsLinux61Fixture _fixture;
+
+    public ProcessProbeAsLinux61Tests(ProcessProbeAsLinux61Fixture fixture) : base(fixture) => _fixture = fixture;
+
+    [SkippableFact]
+    public void The_exit_hook_is_served_by_the_signal_live_program()
+    {
+        var probe = _fixture.Probe();
+        var exit = Assert.Single(probe.Instance.Hooks, h => h.Hook.Target == "sched_process_exit");
+        Assert.Equal("sched_process_exit_live", exit.ProgramName);
+        Assert.True(exit.Running);
+        Assert.Contains("6.16", exit.Fallback);
+        Assert.Equal(Bpf.Collections.ProgramLoadStatus.Skipped, probe.Instance.Collection.Programs["sched_process_exit"].Status);
+    }
+}
+
+/// <summary>The process probe as it runs on Linux 5.10: no typed task, no bpf_task_pt_regs, exits by signal->live.</summary>
+public sealed class ProcessProbeAsLinux510Fixture : ProcessProbeFixture
+{
+    internal override OlderKernel? AsKernel => OlderKernel.Linux510;
+}
+
+/// <summary>The process tests with the probe on the code paths of Linux 5.10.</summary>
+public sealed class ProcessProbeAsLinux510Tests : ProcessProbeTests, IClassFixture<ProcessProbeAsLinux510Fixture>
+{
+    public ProcessProbeAsLinux510Tests(ProcessProbeAsLinux510Fixture fixture) : base(fixture)
+    {
+    }
 }

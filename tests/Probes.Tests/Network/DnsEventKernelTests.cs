@@ -13,7 +13,7 @@ namespace OsqueryBpf.Probes.Tests.Network;
 /// The DNS probe as the product runs it (embedded dns.bpf.o, <see cref="NetworkProbes.Dns"/>, <see cref="DnsEventDecoder"/>)
 /// against a real dnsmasq: the rows of ebpf_dns_events, parsed, matched for latency, attributed to the client.
 /// </summary>
-public sealed class DnsEventFixture : IDisposable
+public class DnsEventFixture : IDisposable
 {
     public const string NxZone = "nx.osqbpf.test";
     private readonly object _gate = new();
@@ -31,10 +31,9 @@ public sealed class DnsEventFixture : IDisposable
             if (_probe is null)
             {
                 string? serverAddress = null;
-                _probe = new LoadedNetProbe<Event>(NetworkProbes.Dns.ReadObject(), "dns_events", "dns_packet",
+                _probe = new LoadedNetProbe<Event>(NetworkProbes.Dns, new ProbeSettings(), AsKernel,
                     (ReadOnlySpan<byte> record, out Event? item, out string? error) => Decoder.TryDecode(record, out item, out error),
-                    e => e is DnsEvent d && d.ServerAddress == Volatile.Read(ref serverAddress),
-                    new Dictionary<string, uint> { ["payload_limit"] = NetworkProbes.DnsPayloadLimit });
+                    e => e is DnsEvent d && d.ServerAddress == Volatile.Read(ref serverAddress));
                 // An empty --address makes dnsmasq answer NXDOMAIN for that domain (more specific than the zone's).
                 _server = new Dnsmasq("short text", $"--address=/{NxZone}/");
                 Volatile.Write(ref serverAddress, _server.Address);
@@ -43,6 +42,9 @@ public sealed class DnsEventFixture : IDisposable
         }
     }
 
+    /// <summary>The older kernel whose code paths the probe takes; null: this kernel's own.</summary>
+    internal virtual Kernel.OlderKernel? AsKernel => null;
+
     public void Dispose()
     {
         _server?.Dispose();
@@ -50,7 +52,7 @@ public sealed class DnsEventFixture : IDisposable
     }
 }
 
-public sealed class DnsEventKernelTests : IClassFixture<DnsEventFixture>
+public class DnsEventKernelTests : IClassFixture<DnsEventFixture>
 {
     private readonly DnsEventFixture _fixture;
 
@@ -175,5 +177,19 @@ public sealed class DnsEventKernelTests : IClassFixture<DnsEventFixture>
     {
         var header = new byte[] { (byte)(id >> 8), (byte)id, 0x01, 0x00, (byte)(qd >> 8), (byte)qd, (byte)(an >> 8), (byte)an, 0, 0, 0, 0 };
         return [.. header, .. trailing ?? []];
+    }
+}
+
+/// <summary>The DNS probe as it runs on Linux 5.10: the socket filter reads the sending task with probe reads.</summary>
+public sealed class DnsEventAsLinux510Fixture : DnsEventFixture
+{
+    internal override Kernel.OlderKernel? AsKernel => Kernel.OlderKernel.Linux510;
+}
+
+/// <summary>The DNS event tests with the probe on the code paths of Linux 5.10.</summary>
+public sealed class DnsEventAsLinux510Tests : DnsEventKernelTests, IClassFixture<DnsEventAsLinux510Fixture>
+{
+    public DnsEventAsLinux510Tests(DnsEventAsLinux510Fixture fixture) : base(fixture)
+    {
     }
 }

@@ -15,14 +15,14 @@ internal sealed class LoadedNetProbe<T> : IDisposable where T : class
 {
     public delegate bool Decoder(ReadOnlySpan<byte> record, out T? item, out string? error);
 
-    private readonly BpfCollection _collection;
-    private readonly SocketFilterLink? _filter;
+    private readonly IDisposable _loaded; // the collection and socket filter, or the ProbeInstance that owns them
     private readonly RingBufferReader _reader;
     private readonly List<T> _items = new();
     private readonly Func<T, bool> _keep;
     private long _malformed;
     private string? _lastError;
 
+    /// <summary>An object loaded as given (all programs, these constants), for tests of the objects themselves.</summary>
     public LoadedNetProbe(byte[] elf, string ringName, string? socketFilterProgram, Decoder decode, Func<T, bool> keep,
         IReadOnlyDictionary<string, uint>? constants = null)
     {
@@ -30,36 +30,65 @@ internal sealed class LoadedNetProbe<T> : IDisposable where T : class
         var spec = CollectionSpec.Parse(elf);
         foreach (var (name, value) in constants ?? new Dictionary<string, uint>())
             spec.SetConstant(name, value);
-        _collection = BpfCollection.Load(spec);
+        var collection = BpfCollection.Load(spec);
+        SocketFilterLink? filter = null;
         try
         {
-            _collection.ThrowIfAnyFailed();
+            collection.ThrowIfAnyFailed();
             if (socketFilterProgram is not null)
-                _filter = SocketFilterLink.Attach(_collection.Program(socketFilterProgram));
-            _reader = _collection.OpenRingBuffer(ringName, ringName + "_lost");
-            _reader.Start(record =>
-            {
-                if (!decode(record, out var item, out var error) || item is null)
-                {
-                    Interlocked.Increment(ref _malformed);
-                    _lastError = error;
-                    return;
-                }
-                if (!_keep(item))
-                    return;
-                lock (_items)
-                {
-                    _items.Add(item);
-                    Monitor.PulseAll(_items);
-                }
-            }, "net probe test reader");
+                filter = SocketFilterLink.Attach(collection.Program(socketFilterProgram));
+            _loaded = new Owned(collection, filter);
+            _reader = StartReader(collection, ringName, decode);
         }
         catch
         {
-            _filter?.Dispose();
-            _collection.Dispose();
+            filter?.Dispose();
+            collection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A probe loaded the way the product loads it (<see cref="ProbeInstance"/>); with <paramref name="asKernel"/>, on
+    /// the code paths of that older kernel.
+    /// </summary>
+    public LoadedNetProbe(ProbeDefinition probe, ProbeSettings settings, Kernel.OlderKernel? asKernel, Decoder decode, Func<T, bool> keep)
+    {
+        _keep = keep;
+        var instance = asKernel is null ? ProbeInstance.Load(probe, settings) : asKernel.Load(probe, settings);
+        try
+        {
+            Assert.True(instance.Complete, "Hooks not running: " + string.Join(" | ", instance.Missing.Select(h => h.Describe())));
+            _loaded = instance;
+            _reader = StartReader(instance.Collection, probe.RingMap, decode);
+        }
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+    }
+
+    private RingBufferReader StartReader(BpfCollection collection, string ringName, Decoder decode)
+    {
+        var reader = collection.OpenRingBuffer(ringName, ringName + "_lost");
+        reader.Start(record =>
+        {
+            if (!decode(record, out var item, out var error) || item is null)
+            {
+                Interlocked.Increment(ref _malformed);
+                _lastError = error;
+                return;
+            }
+            if (!_keep(item))
+                return;
+            lock (_items)
+            {
+                _items.Add(item);
+                Monitor.PulseAll(_items);
+            }
+        }, "net probe test reader");
+        return reader;
     }
 
     /// <summary>Records the kernel could not put into the ring.</summary>
@@ -100,8 +129,16 @@ internal sealed class LoadedNetProbe<T> : IDisposable where T : class
 
     public void Dispose()
     {
-        _filter?.Dispose();
         _reader.Dispose();
-        _collection.Dispose();
+        _loaded.Dispose();
+    }
+
+    private sealed class Owned(BpfCollection collection, SocketFilterLink? filter) : IDisposable
+    {
+        public void Dispose()
+        {
+            filter?.Dispose();
+            collection.Dispose();
+        }
     }
 }

@@ -5,8 +5,8 @@ using OsqueryBpf.TestSupport;
 
 namespace OsqueryBpf.Probes.Tests.Network;
 
-/// <summary>socket.bpf.o loaded once for <see cref="SocketProbeKernelTests"/>, recording everything (this process too).</summary>
-public sealed class SocketProbeFixture : IDisposable
+/// <summary>The socket probe loaded once for <see cref="SocketProbeKernelTests"/>, recording everything (this process too).</summary>
+public class SocketProbeFixture : IDisposable
 {
     private readonly object _gate = new();
     private LoadedNetProbe<SocketEvent>? _probe;
@@ -20,7 +20,7 @@ public sealed class SocketProbeFixture : IDisposable
             if (_probe is null)
             {
                 var decoder = new SocketRecordDecoder(new BootClock());
-                _probe = new LoadedNetProbe<SocketEvent>(NetObjects.Socket(), "socket_events", null,
+                _probe = new LoadedNetProbe<SocketEvent>(NetworkProbes.Socket, new ProbeSettings { IgnoredProcessId = 0 }, AsKernel,
                     (ReadOnlySpan<byte> record, out SocketEvent? item, out string? error) =>
                     {
                         bool ok = decoder.TryDecode(record, out var evt, out error);
@@ -34,6 +34,9 @@ public sealed class SocketProbeFixture : IDisposable
             return _probe;
         }
     }
+
+    /// <summary>The older kernel whose code paths the probe takes; null: this kernel's own.</summary>
+    internal virtual Kernel.OlderKernel? AsKernel => null;
 
     public static string Describe(SocketEvent e) =>
         $"{e.Action}/{e.Syscall} pid={e.Pid} fd={e.Fd} fam={e.Family} type={e.Type} proto={e.Protocol} " +

@@ -7,8 +7,11 @@ using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;
 
-/// <summary>Socket operations of real processes over loopback, seen by socket.bpf.c in the real kernel.</summary>
-public sealed class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
+/// <summary>
+/// Socket operations of real processes over loopback, seen by socket.bpf.c in the real kernel (and, in the subclass,
+/// on the code paths of Linux 5.10).
+/// </summary>
+public class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
 {
     private readonly SocketProbeFixture _fixture;
 
@@ -177,5 +180,19 @@ public sealed class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
         {
             File.Delete(path);
         }
+    }
+}
+
+/// <summary>The socket probe as it runs on Linux 5.10: the task read with probe reads, the syscall arguments from the top of the kernel stack.</summary>
+public sealed class SocketProbeAsLinux510Fixture : SocketProbeFixture
+{
+    internal override Kernel.OlderKernel? AsKernel => Kernel.OlderKernel.Linux510;
+}
+
+/// <summary>The socket tests with the probe on the code paths of Linux 5.10.</summary>
+public sealed class SocketProbeAsLinux510Tests : SocketProbeKernelTests, IClassFixture<SocketProbeAsLinux510Fixture>
+{
+    public SocketProbeAsLinux510Tests(SocketProbeAsLinux510Fixture fixture) : base(fixture)
+    {
     }
 }
