@@ -45,46 +45,6 @@
 /* The kernel formats tracepoint paths into a buffer of this size (TRACE_CGROUP_PATH_LEN). */
 #define CGROUP_PATH_CAP 1024
 
-/* ---- kernel types this probe reads (CO-RE; kernel.h has the shared ones) ---- */
-#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
-
-struct kernfs_iattrs {
-	kuid_t ia_uid;
-};
-
-struct kernfs_node {
-	__u64 id;                     /* u64 since 5.5: on 64-bit the inode number */
-	struct kernfs_iattrs *iattr;  /* NULL until an attribute (owner, mode, times) is set */
-};
-
-struct cgroup_root {
-	int hierarchy_id;             /* 0 for the cgroup v2 (default) hierarchy */
-};
-
-struct cgroup {
-	int level;
-	struct kernfs_node *kn;
-	struct cgroup_root *root;
-};
-
-struct ns_common {
-	unsigned int inum;            /* the namespace's inode number, as in /proc/PID/ns/mnt */
-};
-
-struct mnt_namespace {
-	struct ns_common ns;
-};
-
-struct nsproxy {
-	struct mnt_namespace *mnt_ns;
-};
-
-/* A flavor of kernel.h's task_struct with the field only this probe needs. */
-struct task_struct___cgroup {
-	struct nsproxy *nsproxy;
-};
-
-#pragma clang attribute pop
 
 struct cgroup_record {
 	struct event_header h;  /* the acting task: the one that made, removed, renamed or moved */
@@ -124,8 +84,7 @@ struct {
 
 static __always_inline __u32 mnt_ns_of(struct task_struct *task)
 {
-	struct task_struct___cgroup *t = (void *)task;
-	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum); /* 0 for an exiting task (nsproxy NULL) */
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum); /* 0 for an exiting task (nsproxy NULL) */
 }
 
 /*
@@ -195,7 +154,7 @@ static __always_inline int emit(__u16 kind, struct cgroup *cgrp, const char *pat
 	r->path_len = len;
 	__u64 size = CGROUP_RECORD_FIXED_SIZE + len;
 	r->h.size = size;
-	ring_output(&cgroup_events, &cgroup_events_lost, r, size);
+	ring_output(&cgroup_events, &cgroup_events_lost, r, size, sizeof(*r));
 	return 0;
 }
 

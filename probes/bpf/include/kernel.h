@@ -307,13 +307,38 @@ struct signal_struct {
 	atomic_t live;
 };
 
-/* The cgroup v2 id of a task, where bpf_get_current_cgroup_id() is not allowed: task->cgroups->dfl_cgrp->kn->id. */
+/* The cgroup v2 id of a task, where bpf_get_current_cgroup_id() is not allowed: task->cgroups->dfl_cgrp->kn->id.
+ * The cgroup probe also reads a cgroup's owner, depth and hierarchy. */
+struct kernfs_iattrs {
+	kuid_t ia_uid;
+};
+
 struct kernfs_node {
-	__u64 id;
+	__u64 id;                     /* u64 since 5.5: on 64-bit the inode number */
+	struct kernfs_iattrs *iattr;  /* NULL until an attribute (owner, mode, times) is set */
+};
+
+struct cgroup_root {
+	int hierarchy_id;             /* 0 for the cgroup v2 (default) hierarchy */
 };
 
 struct cgroup {
+	int level;
 	struct kernfs_node *kn;
+	struct cgroup_root *root;
+};
+
+/* A task's mount namespace: task->nsproxy->mnt_ns->ns.inum, as in /proc/PID/ns/mnt. */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct mnt_namespace {
+	struct ns_common ns;
+};
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
 };
 
 struct css_set {
@@ -339,6 +364,7 @@ struct task_struct {
 	struct files_struct *files;
 	struct signal_struct *signal;
 	struct css_set *cgroups;
+	struct nsproxy *nsproxy;
 	kuid_t loginuid;
 };
 

@@ -2,6 +2,7 @@ using System.Text;
 using OsqueryBpf.Containers.Metadata;
 using OsqueryBpf.Containers.Tests.Runtimes;
 using OsqueryBpf.TestSupport;
+using Command = OsqueryBpf.Containers.Tests.Runtimes.Command;
 using Xunit;
 
 namespace OsqueryBpf.Containers.Tests.Metadata;
