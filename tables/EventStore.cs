@@ -24,7 +24,8 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private readonly ConcurrentQueue<FlushRequest> _flushRequests = new();
     private readonly string _readerConnectionString;
     private SqliteConnection _connection;
-    private ProbeStatus[]? _pendingProbeStatus;
+    private ProbeStatus[]? _pendingProbeStatus; // for the writer, which keeps a copy in the database (standalone SQL)
+    private ProbeStatus[] _latestProbeStatus = []; // what ebpf_probes answers, from memory
     private long _accepted; // events that entered the channel
     private long _processed; // events taken from the channel and written or counted as dropped
     private int _disposed;
@@ -126,6 +127,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
             Name = s.Name ?? "", Table = s.Table ?? "", Hooks = s.Hooks ?? "", Status = s.Status ?? "", Error = s.Error ?? "",
             Events = s.Events, Drops = s.Drops, RingBytes = s.RingBytes, LoadedAt = s.LoadedAt,
         }).ToArray();
+        Volatile.Write(ref _latestProbeStatus, copy);
         Volatile.Write(ref _pendingProbeStatus, copy);
         _wake.Release();
     }

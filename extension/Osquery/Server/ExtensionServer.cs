@@ -26,6 +26,7 @@ public sealed class ExtensionServer
 
     private readonly ExtensionServerOptions _options;
     private readonly TablePluginRouter _router;
+    private readonly MemoryTrimmer _trimmer;
     private readonly ExtensionManagerClient _manager;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,7 +43,8 @@ public sealed class ExtensionServer
         if (problem is not null)
             throw new ArgumentException(problem, nameof(options));
         _options = options;
-        _router = new TablePluginRouter(tables);
+        _router = new TablePluginRouter(tables, options.MaxConcurrentGenerates, options.MaxQueuedGenerates);
+        _trimmer = new MemoryTrimmer(_router);
         _manager = new ExtensionManagerClient(options.ManagerSocketPath, options.ManagerCallTimeout);
         _logger = logger;
     }
@@ -59,6 +61,12 @@ public sealed class ExtensionServer
 
     /// <summary>The socket we listen on, or null when not listening.</summary>
     public string? ExtensionSocketPath => _listener?.Path;
+
+    /// <summary>The listener of the current registration (connection counters), or null when not listening.</summary>
+    internal ExtensionListener? Listener => _listener;
+
+    /// <summary>Full collections run to give back the memory of large replies.</summary>
+    public long MemoryCollections => _trimmer.Collections;
 
     /// <summary>osqueryd's flags, read once after the first registration; empty until then or if that failed.</summary>
     public ManagerOptions ManagerOptions { get; private set; } = ManagerOptions.Empty;
@@ -207,8 +215,8 @@ public sealed class ExtensionServer
 
         var uuid = status.Uuid;
         var path = _options.ExtensionSocketPath(uuid);
-        var listener = new ExtensionListener(path, new ExtensionHandler(_router, RequestShutdown),
-            ThriftSettings.CreateConfiguration(), _options.ConnectionReadTimeout, _logger, _options.MaxReplyBytes);
+        var listener = new ExtensionListener(path, new ExtensionHandler(() => _router.Uuid, RequestShutdown), _router, _options,
+            _logger, _trimmer);
         try
         {
             listener.Start();

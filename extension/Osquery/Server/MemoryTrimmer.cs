@@ -1,0 +1,52 @@
+using OsqueryBpf.Osquery.Tables;
+
+namespace OsqueryBpf.Osquery.Server;
+
+/// <summary>
+/// Gives the memory of large replies back to the system once the extension is quiet again. A reply of tens of
+/// megabytes lives in the GC's large-object heap; without a full, compacting collection the runtime keeps those
+/// pages committed (and in the process's RSS) long after the reply was sent, which osqueryd's watchdog and the
+/// host's other work pay for. One collection runs a second after the last large reply, and only when no
+/// generate is running, so a burst of queries pays for it once.
+/// </summary>
+internal sealed class MemoryTrimmer : IDisposable
+{
+    /// <summary>Replies at least this large are worth a collection afterwards.</summary>
+    public const long LargeReplyBytes = 4 * 1024 * 1024;
+
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
+
+    private readonly TablePluginRouter _router;
+    private readonly Timer _timer;
+    private long _collections;
+
+    public MemoryTrimmer(TablePluginRouter router)
+    {
+        _router = router;
+        _timer = new Timer(_ => Collect(), null, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    /// <summary>Full collections run so far.</summary>
+    public long Collections => Interlocked.Read(ref _collections);
+
+    /// <summary>Called after a reply of <paramref name="bytes"/> was sent (or abandoned) and its rows dropped.</summary>
+    public void ReplySent(long bytes)
+    {
+        if (bytes >= LargeReplyBytes)
+            _timer.Change(Quiet, Timeout.InfiniteTimeSpan); // (re)starts the quiet period
+    }
+
+    private void Collect()
+    {
+        if (_router.ActiveGenerates > 0)
+        {
+            _timer.Change(Quiet, Timeout.InfiniteTimeSpan); // the running generate will be followed by its own reply
+            return;
+        }
+        // Aggressive: compacts the large-object heap too and decommits the freed memory.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        Interlocked.Increment(ref _collections);
+    }
+
+    public void Dispose() => _timer.Dispose();
+}
