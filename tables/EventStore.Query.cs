@@ -43,8 +43,8 @@ public sealed partial class EventStore
         ThrowIfDisposed();
         var definition = EventTables.Find(table) ?? throw new ArgumentException($"There is no table named '{table}'.", nameof(table));
         constraints ??= Array.Empty<Constraint>();
-        if (ReferenceEquals(definition, EventTables.Probes))
-            return AnswerProbeStatus(constraints, columnsUsed, sink);
+        if (ReferenceEquals(definition, EventTables.Probes) && !IsReadOnly)
+            return AnswerProbeStatus(constraints, columnsUsed, sink); // a read-only view reads the writer's copy below
         var statement = SelectBuilder.Build(definition, constraints, columnsUsed);
         if (IsInMemory)
         {

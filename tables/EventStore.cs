@@ -16,6 +16,8 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
 {
     private readonly StoreOptions _options;
     private readonly Action<string> _log;
+    private readonly Action<string> _warn;
+    private readonly FileStream? _writerLock; // the exclusive lock beside an on-disk database (null in memory and read-only)
     private readonly Channel<Event> _events;
     private readonly TableState[] _tables; // in EventTables.Evented order
     private readonly Dictionary<string, TableState> _tablesByName;
@@ -36,25 +38,47 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         options.Validate();
         _options = options;
         _log = options.Log ?? (_ => { });
+        _warn = options.LogWarning ?? _log;
         _tables = EventTables.Evented.Select(t => new TableState(t)).ToArray();
         _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
         _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
-        _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider);
-        try
-        {
-            PrepareDatabase();
-        }
-        catch
-        {
-            _connection.Dispose();
-            throw;
-        }
         _events = Channel.CreateBounded<Event>(new BoundedChannelOptions(options.ChannelCapacity)
         {
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: we count the drop ourselves
         });
+        if (options.ReadOnly)
+        {
+            _connection = DatabaseFile.OpenReadOnly(options.DatabasePath);
+            _events.Writer.TryComplete(); // nothing is ever written: offered events are counted as dropped
+            _writer = Task.CompletedTask;
+            return;
+        }
+        // One writer per database: two would hand out the same eids and store events twice.
+        if (!IsInMemory)
+        {
+            DatabaseFile.CreateFolder(options.DatabasePath);
+            _writerLock = DatabaseLock.Acquire(options.DatabasePath);
+        }
+        try
+        {
+            _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider);
+            try
+            {
+                PrepareDatabase();
+            }
+            catch
+            {
+                _connection.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            _writerLock?.Dispose();
+            throw;
+        }
         _writer = Task.Run(WriterLoopAsync);
     }
 
@@ -73,6 +97,9 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
 
     /// <summary>True when the store is <c>:memory:</c>.</summary>
     public bool IsInMemory => _options.IsInMemory;
+
+    /// <summary>True when the store only reads a database another process writes (<see cref="StoreOptions.ReadOnly"/>).</summary>
+    public bool IsReadOnly => _options.ReadOnly;
 
     /// <summary>
     /// Offers one event. Returns false, and counts the event as dropped for its table, when the channel is full or
@@ -99,6 +126,8 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        if (IsReadOnly)
+            return Task.CompletedTask;
         var request = new FlushRequest(Interlocked.Read(ref _accepted));
         _flushRequests.Enqueue(request);
         _wake.Release();
@@ -156,6 +185,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
             }
             if (!IsInMemory)
                 SqliteConnection.ClearPool(new SqliteConnection(_readerConnectionString));
+            _writerLock?.Dispose(); // only now may another writer open the database
         }
     }
 

@@ -39,6 +39,15 @@ public sealed class StoreOptions
     /// <see cref="Query.ResultTooLargeException"/>. osqueryd refuses replies above 100 MiB.</summary>
     public long MaxResultBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Open an existing on-disk store for reading only: no writer, no lock, nothing written. This is how a second
+    /// process looks at the database a running extension writes (the writer keeps ebpf_probes in it, too).
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>Receives write failures and recoveries (a full disk, a damaged file). Falls back to <see cref="Log"/>.</summary>
+    public Action<string>? LogWarning { get; set; }
+
     /// <summary>Declare the event tables EVENT_BASED to osqueryd (see docs/scheduled-queries.md). Off by default.</summary>
     public bool EventBased { get; set; }
 
@@ -54,6 +63,8 @@ public sealed class StoreOptions
     {
         if (string.IsNullOrWhiteSpace(DatabasePath))
             throw new ArgumentException("The store's database path is empty; give a file path or ':memory:'.");
+        if (ReadOnly && IsInMemory)
+            throw new ArgumentException("A read-only store needs a database file; ':memory:' has nothing to read.");
         if (MaxAgeSeconds <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxAgeSeconds), MaxAgeSeconds, "The maximum age must be at least one second.");
         if (MaxRowsPerTable <= 0)

@@ -26,6 +26,31 @@ internal static class DatabaseFile
         Pooling = true,
     }.ToString();
 
+    /// <summary>A read-only connection to an existing store (the read-only view of a database another process writes).</summary>
+    public static SqliteConnection OpenReadOnly(string path)
+    {
+        SqliteThreading.EnsureMultiThread();
+        if (!File.Exists(path))
+            throw new IOException($"There is no event store at '{path}' to read.");
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "SELECT count(*) FROM sqlite_schema"); // fails now, not at the first query, if it is no database
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new IOException($"The event store '{path}' cannot be read: {e.Message}", e);
+        }
+        return connection;
+    }
+
     /// <summary>True when the exception says the file is damaged or is not a database at all.</summary>
     public static bool IsDamage(SqliteException exception) =>
         exception.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase or SqliteIoError;
@@ -45,18 +70,7 @@ internal static class DatabaseFile
             return memory;
         }
 
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder))
-        {
-            try
-            {
-                Directory.CreateDirectory(folder);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new IOException($"The event store's folder '{folder}' cannot be created: {e.Message}", e);
-            }
-        }
+        CreateFolder(path);
 
         for (var attempt = 0; ; attempt++)
         {
@@ -84,6 +98,22 @@ internal static class DatabaseFile
                 connection.Dispose();
                 throw new IOException($"The event store '{path}' cannot be opened: {e.Message}", e);
             }
+        }
+    }
+
+    /// <summary>Creates the folder of an on-disk database if it is missing; a clear IOException when it cannot be.</summary>
+    public static void CreateFolder(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (string.IsNullOrEmpty(folder))
+            return;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"The event store's folder '{folder}' cannot be created: {e.Message}", e);
         }
     }
 
