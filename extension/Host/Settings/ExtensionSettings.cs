@@ -112,6 +112,31 @@ internal sealed class ExtensionSettings
         }
     }
 
+    /// <summary>
+    /// The keys whose value differs between <paramref name="before"/> and <paramref name="after"/> and that only take
+    /// effect when the extension starts (everything but max_rows and max_age_seconds).
+    /// </summary>
+    public static List<string> KeysNeedingRestart(ExtensionSettings before, ExtensionSettings after)
+    {
+        var changed = new List<string>();
+        void Check(string key, bool same)
+        {
+            if (!same)
+                changed.Add(key);
+        }
+        Check("database", before.Database == after.Database);
+        Check("event_based", before.EventBased == after.EventBased);
+        Check("queue_capacity", before.QueueCapacity == after.QueueCapacity);
+        Check("probes", before.Probes.SequenceEqual(after.Probes));
+        Check("max_argv_bytes", before.MaxArgvBytes == after.MaxArgvBytes);
+        Check("max_args", before.MaxArgs == after.MaxArgs);
+        Check("record_forks", before.RecordForks == after.RecordForks);
+        Check("record_read_opens", before.RecordReadOpens == after.RecordReadOpens);
+        Check("file_include_prefixes", before.FileIncludePrefixes.SequenceEqual(after.FileIncludePrefixes));
+        Check("file_exclude_prefixes", before.FileExcludePrefixes.SequenceEqual(after.FileExcludePrefixes));
+        return changed;
+    }
+
     /// <summary>The store's options; <paramref name="log"/> receives the store's log lines.</summary>
     public StoreOptions ToStoreOptions(Action<string>? log) => new()
     {

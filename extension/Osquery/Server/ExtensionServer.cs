@@ -65,6 +65,12 @@ public sealed class ExtensionServer
     /// <summary>The listener of the current registration (connection counters), or null when not listening.</summary>
     internal ExtensionListener? Listener => _listener;
 
+    /// <summary>Counters of the extension socket, or null when not listening.</summary>
+    public ConnectionCounters? Connections => _listener is { } listener
+        ? new ConnectionCounters(listener.ConnectionsAccepted, listener.ConnectionsFailed, listener.ConnectionsShed,
+            listener.ConnectionsRefused, listener.OpenConnections)
+        : null;
+
     /// <summary>Full collections run to give back the memory of large replies.</summary>
     public long MemoryCollections => _trimmer.Collections;
 
