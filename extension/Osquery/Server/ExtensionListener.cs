@@ -47,13 +47,13 @@ internal sealed class ExtensionListener : IAsyncDisposable
     private long _connectionsRefused;
     private long _lastPressureLog = long.MinValue / 2; // Environment.TickCount64 of the last warning
 
-    public ExtensionListener(string path, Extension.IAsync handler, TablePluginRouter router, ExtensionServerOptions options,
-        ILogger logger, MemoryTrimmer? trimmer = null)
+    public ExtensionListener(string path, Extension.IAsync handler, TablePluginRouter router, GenerateSlots slots,
+        ExtensionServerOptions options, ILogger logger, MemoryTrimmer? trimmer = null)
     {
         _socket = new UnixSocketListener(path);
         _options = options;
         _configuration = ThriftSettings.CreateConfiguration(options.MaxRequestBytes);
-        _processor = new ExtensionProcessor(handler, router, logger, options.MaxReplyBytes, options.ReplyTimeout, trimmer);
+        _processor = new ExtensionProcessor(handler, router, slots, logger, options.MaxReplyBytes, options.ReplyTimeout, trimmer);
         _logger = logger;
     }
 

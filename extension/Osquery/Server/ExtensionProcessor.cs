@@ -28,12 +28,14 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
     private readonly int _maxReplyBytes;
     private readonly TimeSpan _replyTimeout;
     private readonly MemoryTrimmer? _trimmer;
+    private readonly GenerateSlots _slots;
 
-    public ExtensionProcessor(Extension.IAsync handler, TablePluginRouter router, ILogger logger,
+    public ExtensionProcessor(Extension.IAsync handler, TablePluginRouter router, GenerateSlots slots, ILogger logger,
         int maxReplyBytes = DefaultMaxReplyBytes, TimeSpan? replyTimeout = null, MemoryTrimmer? trimmer = null)
         : base(handler, new ForwardingLogger<Extension.AsyncProcessor>(logger))
     {
         _router = router;
+        _slots = slots;
         _logger = logger;
         _maxReplyBytes = Math.Max(maxReplyBytes, 2 * ReplyHeadroom);
         _replyTimeout = replyTimeout ?? TimeSpan.FromSeconds(60);
@@ -47,17 +49,32 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
         await args.ReadAsync(input, cancellationToken).ConfigureAwait(false);
         await input.ReadMessageEndAsync(cancellationToken).ConfigureAwait(false);
 
+        // A generate holds its reply, up to the reply cap, until the reply is written: it takes a turn for that long.
+        var generate = args.Registry == TablePluginRouter.TableRegistry && args.Request?.GetValueOrDefault("action") == "generate";
+        using var turn = generate ? await _slots.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         var rows = new TableRows(_maxReplyBytes - ReplyHeadroom);
         ExtensionStatus status;
-        try
+        if (generate && turn is null)
         {
-            status = await _router.CallAsync(args.Registry, args.Item, args.Request, rows, cancellationToken).ConfigureAwait(false);
+            status = new ExtensionStatus
+            {
+                Code = 1,
+                Message = $"Table '{args.Item}' is busy: {_slots.Concurrent} generates are running and {_slots.Queued} are waiting. Try again.",
+                Uuid = _router.Uuid,
+            };
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        else
         {
-            _logger.LogError("call({Registry}, {Item}) failed: {Message}", args.Registry, args.Item, e.Message);
-            await WriteExceptionAsync(seqId, output, cancellationToken).ConfigureAwait(false);
-            return;
+            try
+            {
+                status = await _router.CallAsync(args.Registry, args.Item, args.Request, rows, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError("call({Registry}, {Item}) failed: {Message}", args.Registry, args.Item, e.Message);
+                await WriteExceptionAsync(seqId, output, cancellationToken).ConfigureAwait(false);
+                return;
+            }
         }
         if (status.Code != 0)
             _logger.LogDebug("call({Registry}, {Item}) answered {Code}: {Message}", args.Registry, args.Item, status.Code, status.Message);

@@ -26,6 +26,7 @@ public sealed class ExtensionServer
 
     private readonly ExtensionServerOptions _options;
     private readonly TablePluginRouter _router;
+    private readonly GenerateSlots _slots; // shared by the listeners of successive registrations
     private readonly MemoryTrimmer _trimmer;
     private readonly ExtensionManagerClient _manager;
     private readonly ILogger _logger;
@@ -43,8 +44,9 @@ public sealed class ExtensionServer
         if (problem is not null)
             throw new ArgumentException(problem, nameof(options));
         _options = options;
-        _router = new TablePluginRouter(tables, options.MaxConcurrentGenerates, options.MaxQueuedGenerates);
-        _trimmer = new MemoryTrimmer(_router);
+        _router = new TablePluginRouter(tables);
+        _slots = new GenerateSlots(options.MaxConcurrentGenerates, options.MaxQueuedGenerates);
+        _trimmer = new MemoryTrimmer(_slots);
         _manager = new ExtensionManagerClient(options.ManagerSocketPath, options.ManagerCallTimeout);
         _logger = logger;
     }
@@ -221,8 +223,8 @@ public sealed class ExtensionServer
 
         var uuid = status.Uuid;
         var path = _options.ExtensionSocketPath(uuid);
-        var listener = new ExtensionListener(path, new ExtensionHandler(() => _router.Uuid, RequestShutdown), _router, _options,
-            _logger, _trimmer);
+        var listener = new ExtensionListener(path, new ExtensionHandler(() => _router.Uuid, RequestShutdown), _router, _slots,
+            _options, _logger, _trimmer);
         try
         {
             listener.Start();

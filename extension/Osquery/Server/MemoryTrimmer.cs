@@ -3,10 +3,11 @@ using OsqueryBpf.Osquery.Tables;
 namespace OsqueryBpf.Osquery.Server;
 
 /// <summary>
-/// Gives the memory of large replies back to the system once the extension is quiet again. A reply of tens of
-/// megabytes lives in the GC's large-object heap; without a full, compacting collection the runtime keeps those
-/// pages committed (and in the process's RSS) long after the reply was sent, which osqueryd's watchdog and the
-/// host's other work pay for. One collection runs a second after the last large reply, and only when no
+/// Gives the memory of large replies back to the system once the extension is quiet again. Replies of tens of
+/// megabytes live in 256 KiB segments that the next generates reuse (<see cref="TableRows.SegmentPool"/>); once
+/// the burst is over they are dropped and a full, compacting collection decommits them, because otherwise the
+/// runtime keeps those pages (and the process's RSS) long after the replies were sent, which osqueryd's watchdog
+/// and the host's other work pay for. One collection runs a second after the last large reply, and only when no
 /// generate is running, so a burst of queries pays for it once.
 /// </summary>
 internal sealed class MemoryTrimmer : IDisposable
@@ -16,13 +17,13 @@ internal sealed class MemoryTrimmer : IDisposable
 
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
 
-    private readonly TablePluginRouter _router;
+    private readonly GenerateSlots _slots;
     private readonly Timer _timer;
     private long _collections;
 
-    public MemoryTrimmer(TablePluginRouter router)
+    public MemoryTrimmer(GenerateSlots slots)
     {
-        _router = router;
+        _slots = slots;
         _timer = new Timer(_ => Collect(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -38,12 +39,13 @@ internal sealed class MemoryTrimmer : IDisposable
 
     private void Collect()
     {
-        if (_router.ActiveGenerates > 0)
+        if (_slots.Active > 0)
         {
             _timer.Change(Quiet, Timeout.InfiniteTimeSpan); // the running generate will be followed by its own reply
             return;
         }
         // Aggressive: compacts the large-object heap too and decommits the freed memory.
+        TableRows.SegmentPool.Trim();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         Interlocked.Increment(ref _collections);
     }

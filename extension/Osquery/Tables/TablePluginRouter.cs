@@ -13,25 +13,12 @@ public sealed class TablePluginRouter
 
     private readonly Dictionary<string, ITablePlugin> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Dictionary<string, string>>> _routes = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _generateSlots;
-    private readonly int _maxConcurrentGenerates;
-    private readonly int _maxQueuedGenerates;
-    private int _waitingGenerates;
-    private int _activeGenerates;
 
     /// <summary>Creates a router for <paramref name="tables"/>; names must be unique.</summary>
-    /// <param name="tables">The tables served.</param>
-    /// <param name="maxConcurrentGenerates">Generates that run at once; more wait for a turn.</param>
-    /// <param name="maxQueuedGenerates">Generates that may wait for a turn; more fail at once with status code 1.</param>
     /// <exception cref="ArgumentException">Two tables share a name, or a table has no columns.</exception>
-    public TablePluginRouter(IEnumerable<ITablePlugin> tables, int maxConcurrentGenerates = 2, int maxQueuedGenerates = 16)
+    public TablePluginRouter(IEnumerable<ITablePlugin> tables)
     {
         ArgumentNullException.ThrowIfNull(tables);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxConcurrentGenerates);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxQueuedGenerates);
-        _maxConcurrentGenerates = maxConcurrentGenerates;
-        _maxQueuedGenerates = maxQueuedGenerates;
-        _generateSlots = new SemaphoreSlim(maxConcurrentGenerates, maxConcurrentGenerates);
         foreach (var table in tables)
         {
             if (string.IsNullOrEmpty(table.Name))
@@ -65,9 +52,6 @@ public sealed class TablePluginRouter
             ["distributed"] = new(StringComparer.Ordinal),
         };
     }
-
-    /// <summary>Generates running now (each holds a reply being built).</summary>
-    public int ActiveGenerates => Volatile.Read(ref _activeGenerates);
 
     /// <summary>
     /// Handles one call(registry, item, request): the rows go into <paramref name="rows"/>, the returned status says
@@ -115,28 +99,6 @@ public sealed class TablePluginRouter
             return Failure(rows, $"Table '{table.Name}' received a bad query context: {e.Message}");
         }
 
-        // Each generate holds a reply of up to the reply cap while it runs: a few at a time bound the memory, and a
-        // short queue bounds the connections a burst of calls can hold; beyond it a call fails at once.
-        if (Interlocked.Increment(ref _waitingGenerates) > _maxQueuedGenerates)
-        {
-            Interlocked.Decrement(ref _waitingGenerates);
-            return Failure(rows, $"Table '{table.Name}' is busy: {_maxConcurrentGenerates} generates are running and " +
-                                 $"{_maxQueuedGenerates} are waiting. Try again.");
-        }
-        try
-        {
-            await _generateSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return Failure(rows, $"Generating table '{table.Name}' was cancelled before it started.");
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waitingGenerates);
-        }
-
-        Interlocked.Increment(ref _activeGenerates);
         try
         {
             // A dedicated thread keeps a synchronous generate (SQLite reads) from tying up the thread pool, which
@@ -158,11 +120,6 @@ public sealed class TablePluginRouter
         catch (Exception e)
         {
             return Failure(rows, $"Generating table '{table.Name}' failed: {e.Message}");
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _activeGenerates);
-            _generateSlots.Release();
         }
     }
 

@@ -19,7 +19,6 @@ namespace OsqueryBpf.Osquery.Tables;
 public sealed class TableRows
 {
     private const int FirstSegmentBytes = 16 * 1024;
-    private const int SegmentBytes = 256 * 1024;
     private const byte TypeString = 11;
 
     private readonly List<Segment> _segments = [];
@@ -131,9 +130,11 @@ public sealed class TableRows
         return EndRow();
     }
 
-    /// <summary>Removes every row (a failed generate answers with none).</summary>
+    /// <summary>Removes every row (a failed generate answers with none) and gives the memory back.</summary>
     public void Clear()
     {
+        foreach (var segment in _segments)
+            SegmentPool.Return(segment.Bytes);
         _segments.Clear();
         _rowSegment = -1;
         _bytes = 0;
@@ -189,6 +190,8 @@ public sealed class TableRows
 
     private void Rollback()
     {
+        for (var i = _rowSegment + 1; i < _segments.Count; i++)
+            SegmentPool.Return(_segments[i].Bytes);
         _segments.RemoveRange(_rowSegment + 1, _segments.Count - _rowSegment - 1);
         _segments[_rowSegment].Length = _rowOffset;
         _bytes = _rowStartBytes;
@@ -228,8 +231,9 @@ public sealed class TableRows
             if (last.Bytes.Length - last.Length >= size)
                 return last.Bytes.AsSpan(last.Length);
         }
-        var capacity = _segments.Count == 0 ? FirstSegmentBytes : SegmentBytes;
-        var segment = new Segment(GC.AllocateUninitializedArray<byte>(Math.Max(capacity, size)));
+        var segment = new Segment(_segments.Count == 0 && size <= FirstSegmentBytes
+            ? new byte[FirstSegmentBytes]
+            : SegmentPool.Rent(size));
         _segments.Add(segment);
         return segment.Bytes;
     }
@@ -238,6 +242,47 @@ public sealed class TableRows
     {
         _segments[^1].Length += count;
         _bytes += count;
+    }
+
+    /// <summary>
+    /// The 256 KiB segments of large results, kept for the next generate instead of left to the GC: a burst of
+    /// large generates then reuses the memory of the previous ones (so the peak is what the running generates hold,
+    /// not what the GC has not collected yet), and <see cref="Trim"/> gives it all back once things are quiet.
+    /// </summary>
+    internal static class SegmentPool
+    {
+        public const int SegmentBytes = 256 * 1024;
+        private const long MaxPooledBytes = 128L * 1024 * 1024; // two replies at the default cap
+        private static readonly System.Collections.Concurrent.ConcurrentBag<byte[]> Free = [];
+        private static long _pooledBytes;
+
+        /// <summary>Bytes held for reuse now.</summary>
+        public static long PooledBytes => Interlocked.Read(ref _pooledBytes);
+
+        public static byte[] Rent(int size)
+        {
+            if (size <= SegmentBytes && Free.TryTake(out var segment))
+            {
+                Interlocked.Add(ref _pooledBytes, -segment.Length);
+                return segment;
+            }
+            return GC.AllocateUninitializedArray<byte>(Math.Max(size, SegmentBytes));
+        }
+
+        public static void Return(byte[] segment)
+        {
+            if (segment.Length != SegmentBytes || Interlocked.Read(ref _pooledBytes) >= MaxPooledBytes)
+                return; // first segments, oversized ones and the overflow go to the GC
+            Interlocked.Add(ref _pooledBytes, segment.Length);
+            Free.Add(segment);
+        }
+
+        /// <summary>Drops every pooled segment (the caller then collects).</summary>
+        public static void Trim()
+        {
+            while (Free.TryTake(out var segment))
+                Interlocked.Add(ref _pooledBytes, -segment.Length);
+        }
     }
 
     private sealed class Segment(byte[] bytes)
