@@ -11,6 +11,7 @@ namespace OsqueryBpf.EndToEnd.Tests;
 /// The memory budget of docs/memory.md, measured on the published binary: six concurrent generates of ~110k rows
 /// each stay under 256 MiB of RSS at the peak (VmHWM), and the process is back under 64 MiB within ten seconds.
 /// </summary>
+[Collection(nameof(StormCollection))]
 public sealed class MemoryTests(ITestOutputHelper output)
 {
     private const int Rows = 110_000;

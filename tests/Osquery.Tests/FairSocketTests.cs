@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
+using OsqueryBpf.TestSupport;
 using System.Net.Sockets;
 using System.Text;
 using Xunit;
@@ -164,28 +166,6 @@ public sealed class FairSocketTests
     }
 
     [Fact]
-    public async Task PingsAndCallsGetThroughWhileHundredsOfStrangersIdleOrTrickle()
-    {
-        await using var h = await ServerHarness.StartRegisteredAsync(readTimeout: TimeSpan.FromSeconds(10));
-        using var hostile = HostilePeers.Start(h.Server.ExtensionSocketPath!, idle: 150, trickling: 150);
-        await hostile.WaitUntilConnectedAsync(250);
-
-        var latencies = new List<double>();
-        for (var i = 0; i < 20; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            Assert.Equal(0, h.Caller.Ping().Code);
-            Assert.Equal(0, h.Caller.Generate("synthetic_table", "{}").Status.Code); // a ping first, as osqueryd does
-            latencies.Add(watch.Elapsed.TotalMilliseconds);
-            await Task.Delay(100);
-        }
-        Assert.True(hostile.Connections > 250, $"only {hostile.Connections} hostile connections were made");
-        // The bound here is loose because the strangers run in this process too; the end-to-end test measures
-        // the published binary against the same load.
-        Assert.True(latencies.Max() < 5000, $"slowest ping + call took {latencies.Max():F0} ms");
-    }
-
-    [Fact]
     public async Task GeneratesBeyondTheQueueFailAtOnceWithAReason()
     {
         using var gate = new ManualResetEventSlim(false);
@@ -207,98 +187,37 @@ public sealed class FairSocketTests
 }
 
 /// <summary>
-/// Peers that connect and then never send (idle) or send one byte every 200 ms (trickling), reconnecting whenever
-/// the server closes them, as a hostile local process would.
+/// A storm of hostile connections takes the machine's cores; it runs alone so it does not slow the other tests
+/// (whose own timeouts would then fire).
 /// </summary>
-internal sealed class HostilePeers : IDisposable
+[CollectionDefinition(nameof(StormTests), DisableParallelization = true)]
+public sealed class StormCollection;
+
+[Collection(nameof(StormTests))]
+public sealed class StormTests
 {
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _tasks = [];
-    private long _connections;
-    private int _open;
-
-    private HostilePeers()
+    [SkippableFact]
+    public async Task PingsAndCallsGetThroughWhileHundredsOfStrangersIdleOrTrickle()
     {
-    }
+        Requirements.RequireTool("perl");
+        await using var h = await ServerHarness.StartRegisteredAsync(readTimeout: TimeSpan.FromSeconds(10));
+        using var hostile = HostilePeers.Start(h.Server.ExtensionSocketPath!, idle: 150, trickling: 150, TimeSpan.FromSeconds(60));
+        await hostile.WaitUntilConnectedAsync(250);
 
-    /// <summary>Connections made so far (reconnections included).</summary>
-    public long Connections => Interlocked.Read(ref _connections);
-
-    /// <summary>Connections open now.</summary>
-    public int Open => Volatile.Read(ref _open);
-
-    public static HostilePeers Start(string path, int idle, int trickling)
-    {
-        var peers = new HostilePeers();
-        for (var i = 0; i < idle + trickling; i++)
+        var latencies = new List<double>();
+        for (var i = 0; i < 20; i++)
         {
-            var trickle = i >= idle;
-            peers._tasks.Add(Task.Run(() => peers.RunAsync(path, trickle)));
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(0, h.Caller.Ping().Code);
+            Assert.Equal(0, h.Caller.Generate("synthetic_table", "{}").Status.Code); // a ping first, as osqueryd does
+            latencies.Add(watch.Elapsed.TotalMilliseconds);
+            await Task.Delay(100);
         }
-        return peers;
+        Assert.True(hostile.Connections > 300, $"only {hostile.Connections} hostile connections were made: none was closed to make room");
+        // The bound here is loose because the server shares this test process with others running in parallel;
+        // the end-to-end test holds the published binary to a second.
+        Assert.True(latencies.Max() < 5000, $"slowest ping + call took {latencies.Max():F0} ms");
+        Assert.True(h.Server.Listener!.ConnectionsShed > 0);
     }
 
-    public async Task WaitUntilConnectedAsync(int count)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (Open < count && DateTime.UtcNow < deadline)
-            await Task.Delay(20);
-    }
-
-    private async Task RunAsync(string path, bool trickle)
-    {
-        var token = _stop.Token;
-        var garbage = Encoding.ASCII.GetBytes(new string('x', 4096));
-        while (!token.IsCancellationRequested)
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token);
-                Interlocked.Increment(ref _connections);
-                Interlocked.Increment(ref _open);
-                try
-                {
-                    var buffer = new byte[16];
-                    var receive = socket.ReceiveAsync(buffer, SocketFlags.None, token).AsTask();
-                    var sent = 0;
-                    // A call header, then a registry string declared long, sent one byte at a time.
-                    var request = new byte[] { 0x80, 0x01, 0x00, 0x01, 0, 0, 0, 4, (byte)'c', (byte)'a', (byte)'l', (byte)'l', 0, 0, 0, 0, 11, 0, 1, 0, 0, 0x10, 0 }
-                        .Concat(garbage).ToArray();
-                    while (!receive.IsCompleted)
-                    {
-                        if (trickle && sent < request.Length)
-                            await socket.SendAsync(request.AsMemory(sent++, 1), SocketFlags.None, token);
-                        await Task.WhenAny(receive, Task.Delay(200, token));
-                    }
-                    await receive; // 0: closed by the server; reconnect
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _open);
-                }
-            }
-            catch (Exception) when (!token.IsCancellationRequested)
-            {
-                await Task.Delay(20, CancellationToken.None);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        try
-        {
-            Task.WaitAll([.. _tasks], TimeSpan.FromSeconds(10));
-        }
-        catch (AggregateException)
-        {
-        }
-        _stop.Dispose();
-    }
 }

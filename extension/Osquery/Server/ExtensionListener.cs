@@ -37,6 +37,8 @@ internal sealed class ExtensionListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new(); // cancels requests still open after the drain
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Connection> _open = [];
+    private readonly LinkedList<Connection> _waiting = []; // connections waiting for a request, longest-waiting first
+    private readonly Dictionary<int, int> _perPeer = []; // open connections per peer process id
     private readonly HashSet<Task> _tasks = [];
     private Task? _acceptLoop;
     private long _nextId;
@@ -117,24 +119,28 @@ internal sealed class ExtensionListener : IAsyncDisposable
     {
         Connection? victim = null;
         Connection connection;
+        var peer = PeerProcessId(client);
         lock (_gate)
         {
             if (_open.Count >= _options.MaxConnections)
             {
-                victim = OldestWaiting(except: null, holdingBytes: false);
+                victim = OldestWaitingOfBusiestPeer() ?? OldestWaiting(except: null, holdingBytes: false);
                 if (victim is null)
                 {
-                    // Every slot is in the middle of a request (generates queue in the router, so this takes a
+                    // Every slot is in the middle of a request (generates queue for a turn, so this takes a
                     // burst of hundreds of calls): refuse the newcomer rather than cut a request short.
                     Interlocked.Increment(ref _connectionsRefused);
                     client.Dispose();
                     WarnAboutPressure();
                     return;
                 }
-                _open.Remove(victim.Id);
+                Remove(victim);
             }
-            connection = new Connection(++_nextId, client, _stopping.Token);
+            connection = new Connection(++_nextId, client, peer, _stopping.Token);
             _open.Add(connection.Id, connection);
+            _perPeer[peer] = _perPeer.GetValueOrDefault(peer) + 1;
+            connection.WaitingSince = Environment.TickCount64;
+            connection.WaitingNode = _waiting.AddLast(connection);
         }
         if (victim is not null)
             Shed(victim);
@@ -145,18 +151,113 @@ internal sealed class ExtensionListener : IAsyncDisposable
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    /// <summary>The connection that has waited longest for its next request (with buffered bytes, if asked).</summary>
+    /// <summary>
+    /// The connection that has waited longest for its next request (only ones holding buffered bytes, if asked).
+    /// One whose request has already arrived but not been read yet (osqueryd writes its request as soon as it
+    /// connects) is passed over: under a storm of connections its reader may simply not have run yet. Called with
+    /// the gate held.
+    /// </summary>
     private Connection? OldestWaiting(Connection? except, bool holdingBytes)
     {
-        Connection? oldest = null;
-        foreach (var candidate in _open.Values)
+        const int MaxPassedOver = 32; // bounds the work per accept under a storm
+        Connection? fallback = null;
+        var passed = 0;
+        for (var node = _waiting.First; node is not null; node = node.Next)
         {
-            if (candidate == except || !candidate.Waiting || (holdingBytes && Interlocked.Read(ref candidate.Charged) == 0))
+            var candidate = node.Value;
+            if (candidate == except || (holdingBytes && Interlocked.Read(ref candidate.Charged) == 0))
                 continue;
-            if (oldest is null || candidate.WaitingSince < oldest.WaitingSince)
-                oldest = candidate;
+            if (!candidate.HasUnreadBytes())
+                return candidate;
+            fallback ??= candidate;
+            if (++passed == MaxPassedOver)
+                break;
         }
-        return oldest;
+        return fallback;
+    }
+
+    /// <summary>
+    /// The longest-waiting connection of the peer process that holds the most connections: a stranger that opens
+    /// hundreds of connections, however fast it reconnects, only ever closes its own, and osqueryd (a connection
+    /// or two at a time) keeps its slots. Null when no peer holds more than one connection. Called with the gate held.
+    /// </summary>
+    private Connection? OldestWaitingOfBusiestPeer()
+    {
+        var busiest = -1;
+        var most = 1;
+        foreach (var (pid, count) in _perPeer)
+        {
+            if (count > most)
+                (busiest, most) = (pid, count);
+        }
+        if (busiest == -1)
+            return null;
+        Connection? fallback = null;
+        for (var node = _waiting.First; node is not null; node = node.Next)
+        {
+            var candidate = node.Value;
+            if (candidate.PeerPid != busiest)
+                continue;
+            if (!candidate.HasUnreadBytes())
+                return candidate;
+            fallback ??= candidate;
+        }
+        return fallback;
+    }
+
+    /// <summary>The process id at the other end of a UNIX socket (SO_PEERCRED), or 0 when unknown.</summary>
+    private static int PeerProcessId(Socket socket)
+    {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } from getsockopt(SOL_SOCKET, SO_PEERCRED).
+        const int SolSocket = 1;
+        const int SoPeerCred = 17;
+        Span<byte> credentials = stackalloc byte[12];
+        try
+        {
+            return socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials) >= 4
+                ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials)
+                : 0;
+        }
+        catch (SocketException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Marks <paramref name="connection"/> as waiting for a request (or not) in the queue of waiting connections.</summary>
+    private void SetWaiting(Connection connection, bool waiting)
+    {
+        lock (_gate)
+        {
+            if (waiting && connection.WaitingNode is not null)
+                return; // already waiting since it was accepted: it keeps its place
+            if (connection.WaitingNode is { } node)
+            {
+                _waiting.Remove(node);
+                connection.WaitingNode = null;
+            }
+            if (waiting && _open.ContainsKey(connection.Id))
+            {
+                connection.WaitingSince = Environment.TickCount64;
+                connection.WaitingNode = _waiting.AddLast(connection);
+            }
+        }
+    }
+
+    /// <summary>Forgets a connection; called with the gate held.</summary>
+    private void Remove(Connection connection)
+    {
+        if (!_open.Remove(connection.Id))
+            return;
+        if (_perPeer.GetValueOrDefault(connection.PeerPid) <= 1)
+            _perPeer.Remove(connection.PeerPid);
+        else
+            _perPeer[connection.PeerPid]--;
+        if (connection.WaitingNode is { } node)
+        {
+            _waiting.Remove(node);
+            connection.WaitingNode = null;
+        }
     }
 
     /// <summary>Closes a waiting connection and gives its buffer budget back at once.</summary>
@@ -191,7 +292,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
                 victim = OldestWaiting(except: connection, holdingBytes: true);
                 if (victim is null || victim.WaitingSince > connection.WaitingSince)
                     return false; // only connections that have waited longer than this one give way
-                _open.Remove(victim.Id);
+                Remove(victim);
             }
             Shed(victim);
         }
@@ -224,7 +325,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
         {
             while (true)
             {
-                connection.StartWaiting();
+                SetWaiting(connection, waiting: true);
                 ArraySegment<byte>? message;
                 using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
                 {
@@ -241,7 +342,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
                 }
                 if (message is not { } bytes)
                     return; // the peer closed the connection between requests: the normal end of an osqueryd call
-                connection.StartRequest();
+                SetWaiting(connection, waiting: false);
                 using var input = new TStreamTransport(new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false), null, _configuration);
                 var inputProtocol = new TBinaryProtocol(input); // lax read, like osqueryd
                 if (!await _processor.ProcessAsync(inputProtocol, outputProtocol, token).ConfigureAwait(false))
@@ -261,7 +362,7 @@ internal sealed class ExtensionListener : IAsyncDisposable
         finally
         {
             lock (_gate)
-                _open.Remove(connection.Id);
+                Remove(connection);
             Interlocked.Add(ref _bufferedBytes, -Interlocked.Exchange(ref connection.Charged, 0));
             connection.Dispose();
         }
@@ -274,10 +375,20 @@ internal sealed class ExtensionListener : IAsyncDisposable
         var last = Interlocked.Read(ref _lastPressureLog);
         if (now - last < 10_000 || Interlocked.CompareExchange(ref _lastPressureLog, now, last) != last)
             return;
+        int busiest = 0, most = 0;
+        lock (_gate)
+        {
+            foreach (var (pid, count) in _perPeer)
+            {
+                if (count > most)
+                    (busiest, most) = (pid, count);
+            }
+        }
         _logger.LogWarning(
             "Too many connections on {Path} ({Max} slots): {Shed} waiting connections (idle, or slow to send their request) " +
-            "were closed to make room and {Refused} were refused so far; osqueryd's own calls are still served.",
-            Path, _options.MaxConnections, ConnectionsShed, ConnectionsRefused);
+            "were closed to make room and {Refused} were refused so far; process {Pid} holds {Count} of them. Each newcomer " +
+            "closes a connection of the process that holds the most, so osqueryd's own calls are still served.",
+            Path, _options.MaxConnections, ConnectionsShed, ConnectionsRefused, busiest, most);
     }
 
     public async ValueTask DisposeAsync()
@@ -302,39 +413,46 @@ internal sealed class ExtensionListener : IAsyncDisposable
     private sealed class Connection : IDisposable
     {
         private readonly CancellationTokenSource _cancel;
-        private int _waiting;
 
-        public Connection(long id, Socket socket, CancellationToken stopping)
+        public Connection(long id, Socket socket, int peerPid, CancellationToken stopping)
         {
             Id = id;
             Socket = socket;
+            PeerPid = peerPid;
             _cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             Token = _cancel.Token;
-            StartWaiting();
         }
 
         public long Id { get; }
 
         public Socket Socket { get; }
 
+        /// <summary>The process at the other end (SO_PEERCRED), 0 when unknown.</summary>
+        public int PeerPid { get; }
+
         public CancellationToken Token { get; }
 
         /// <summary>Bytes of this connection's unfinished request charged to the listener's budget.</summary>
         public long Charged;
 
-        /// <summary>True while the connection waits for (the rest of) a request; only such connections are shed.</summary>
-        public bool Waiting => Volatile.Read(ref _waiting) != 0;
+        /// <summary>Its place in the queue of connections waiting for a request; null while it serves one (listener's gate).</summary>
+        public LinkedListNode<Connection>? WaitingNode { get; set; }
 
         /// <summary>Environment.TickCount64 when it started waiting for its current request.</summary>
-        public long WaitingSince { get; private set; }
+        public long WaitingSince { get; set; }
 
-        public void StartWaiting()
+        /// <summary>Whether bytes have arrived that its reader has not taken yet.</summary>
+        public bool HasUnreadBytes()
         {
-            WaitingSince = Environment.TickCount64;
-            Volatile.Write(ref _waiting, 1);
+            try
+            {
+                return Socket.Available > 0;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
         }
-
-        public void StartRequest() => Volatile.Write(ref _waiting, 0);
 
         /// <summary>Ends whatever the connection is waiting for; its task then closes it.</summary>
         public void Abort()
