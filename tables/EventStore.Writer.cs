@@ -134,7 +134,7 @@ public sealed partial class EventStore
         }
         var text = _episodeLogged
             ? $"{line} (Still failing since {_failingSince:u}: {_failedBatches} batches, {_failedEvents} events dropped so far.)"
-            : line + " Dropped events are counted in ebpf_probes.drops; the store keeps trying and says when it writes again.";
+            : line + " Dropped events are counted in ebpf_probes.drops; the store keeps trying and logs when it succeeds.";
         if (_suppressedFailureLogs > 0)
             text += $" ({_suppressedFailureLogs} similar failures in the last minute were not logged.)";
         _warn(text);
