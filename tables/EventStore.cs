@@ -144,9 +144,10 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     public IReadOnlyList<TableCounters> GetCounters() => _tables.Select(t => t.Snapshot()).ToArray();
 
     /// <summary>
-    /// Replaces the rows of ebpf_probes. The store fills in <c>rows</c> and <c>oldest_time</c> from its counters for
-    /// each probe's table and keeps them current (refreshed by the writer about once per idle interval). The write
-    /// happens on the writer task; <see cref="FlushAsync"/> waits for it.
+    /// Replaces the rows of ebpf_probes. Queries answer them from memory at once, with <c>rows</c> and
+    /// <c>oldest_time</c> filled in live from the store's counters, so the drops stay visible while the database
+    /// cannot be written (a full disk). The writer also keeps a copy in the database, for standalone SQL and for
+    /// read-only views from other processes; <see cref="FlushAsync"/> waits for that write.
     /// </summary>
     public void ReplaceProbeStatus(IEnumerable<ProbeStatus> statuses)
     {
