@@ -24,7 +24,7 @@ public sealed partial class EventStore
         IReadOnlyCollection<string>? columnsUsed, CancellationToken cancellationToken = default)
     {
         var sink = new DictionarySink(_options.MaxResultBytes);
-        var outcome = await QueryAsync(table, constraints, columnsUsed, sink, cancellationToken).ConfigureAwait(false);
+        var outcome = await QueryAsync(table, constraints, columnsUsed, sink, fitToSink: false, cancellationToken).ConfigureAwait(false);
         if (!outcome.Complete)
             throw new ResultTooLargeException(table, _options.MaxResultBytes, sink.Rows.Count);
         return sink.Rows;
@@ -33,11 +33,13 @@ public sealed partial class EventStore
     /// <summary>
     /// The same query as <see cref="QueryAsync(string, IReadOnlyList{Constraint}, IReadOnlyCollection{string}?, CancellationToken)"/>,
     /// streamed into <paramref name="sink"/> as SQLite produces the rows: nothing is held besides what the sink
-    /// keeps. Stops early, with <see cref="QueryOutcome.Complete"/> false, when the sink has no room for a row.
+    /// keeps. When the sink has no room for a row, the query stops (<see cref="QueryOutcome.Complete"/> false),
+    /// unless <paramref name="fitToSink"/> is set: then the store starts over and delivers what fits, choosing the
+    /// rows that matter most (see <see cref="ExecuteFitted"/>), and counts and logs the rows it left out.
     /// </summary>
     /// <exception cref="ArgumentException">The table is not one of <see cref="EventTables.All"/>.</exception>
     public async Task<QueryOutcome> QueryAsync(string table, IReadOnlyList<Constraint> constraints,
-        IReadOnlyCollection<string>? columnsUsed, IRowSink sink, CancellationToken cancellationToken = default)
+        IReadOnlyCollection<string>? columnsUsed, IRowSink sink, bool fitToSink = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
         ThrowIfDisposed();
@@ -45,13 +47,12 @@ public sealed partial class EventStore
         constraints ??= Array.Empty<Constraint>();
         if (ReferenceEquals(definition, EventTables.Probes) && !IsReadOnly)
             return AnswerProbeStatus(constraints, columnsUsed, sink); // a read-only view reads the writer's copy below
-        var statement = SelectBuilder.Build(definition, constraints, columnsUsed);
         if (IsInMemory)
         {
             await _connectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return Execute(_connection, statement, sink, cancellationToken);
+                return Answer(_connection, definition, constraints, columnsUsed, sink, fitToSink, cancellationToken);
             }
             finally
             {
@@ -60,17 +61,35 @@ public sealed partial class EventStore
         }
         using var connection = new SqliteConnection(_readerConnectionString);
         connection.Open();
-        return Execute(connection, statement, sink, cancellationToken);
+        // One read transaction: the fitted second pass sees the same rows as the first.
+        using var snapshot = connection.BeginTransaction(deferred: true);
+        return Answer(connection, definition, constraints, columnsUsed, sink, fitToSink, cancellationToken);
     }
 
-    private static QueryOutcome Execute(SqliteConnection connection, SelectStatement statement, IRowSink sink, CancellationToken cancellationToken)
+    private QueryOutcome Answer(SqliteConnection connection, TableDefinition definition, IReadOnlyList<Constraint> constraints,
+        IReadOnlyCollection<string>? columnsUsed, IRowSink sink, bool fitToSink, CancellationToken cancellationToken)
+    {
+        var statement = SelectBuilder.Build(definition, constraints, columnsUsed);
+        var outcome = Execute(connection, statement, sink, cancellationToken);
+        if (outcome.Complete || !fitToSink || !definition.IsEvented)
+            return outcome;
+        sink.Restart();
+        var fitted = ExecuteFitted(connection, definition, constraints, statement, sink, cancellationToken);
+        _tablesByName[definition.Name].CountLeftOut(fitted.Outcome.LeftOut);
+        WarnAboutLeftOut(definition, fitted.Outcome, fitted.Busiest);
+        return fitted.Outcome;
+    }
+
+    private static QueryOutcome Execute(SqliteConnection connection, SelectStatement statement, IRowSink sink, CancellationToken cancellationToken,
+        bool start = true)
     {
         using var select = new NativeStatement(connection, statement.Sql);
         foreach (var (name, value) in statement.Parameters)
             select.Bind(name, value);
 
         var columns = statement.Columns;
-        sink.Start(columns.Select(c => c.Name).ToArray());
+        if (start)
+            sink.Start(columns.Select(c => c.Name).ToArray());
         var integer = columns.Select(c => c.Storage == StorageKind.Integer).ToArray();
         var nullable = columns.Select(c => c.Nullable).ToArray();
         long rows = 0;
@@ -100,6 +119,96 @@ public sealed partial class EventStore
             select.Reset();
         }
         return new QueryOutcome(rows, Complete: true);
+    }
+
+    /// <summary>Most processes named in one pass of <see cref="ExecuteFitted"/> (SQLite allows 32,766 parameters).</summary>
+    private const int MaxProcessesPerPass = 10_000;
+
+    /// <summary>
+    /// The answer when every matching row does not fit: all rows of the processes with the fewest rows, as many
+    /// such processes as fit, so that a flood by a few processes cannot crowd out everybody else's events; then the
+    /// newest rows of the next process, as many as still fit; the busiest processes' other rows are left out.
+    /// First one pass counts each process's matching rows and their size in the reply (the Thrift bytes the sink
+    /// counts: a 6-byte map header, and per column 8 bytes of lengths, the name and the value's UTF-8), then the
+    /// chosen rows are read in eid order, without sorting the whole result (SQLite would spill it to temporary files).
+    /// </summary>
+    private static (QueryOutcome Outcome, List<(long Pid, long Rows)> Busiest) ExecuteFitted(SqliteConnection connection,
+        TableDefinition definition, IReadOnlyList<Constraint> constraints, SelectStatement plain, IRowSink sink,
+        CancellationToken cancellationToken)
+    {
+        // The inner select has the query's own columns plus pid and eid, which the passes filter and order by.
+        var wanted = plain.Columns.Select(c => c.Name).Concat(["pid", "eid"]).ToHashSet(StringComparer.Ordinal);
+        var inner = SelectBuilder.Build(definition, constraints, wanted);
+        var rowBytes = "6" + string.Concat(plain.Columns.Select(c =>
+            $" + {8 + Encoding.UTF8.GetByteCount(c.Name)} + ifnull(length(CAST({c.QuotedName} AS BLOB)), 0)"));
+        var perProcess = new List<(long Pid, long Rows, long Bytes)>();
+        using (var count = new NativeStatement(connection,
+                   $"SELECT \"pid\", count(*), sum({rowBytes}) FROM ({inner.Sql}) GROUP BY 1 ORDER BY 2, 1"))
+        {
+            foreach (var (name, value) in inner.Parameters)
+                count.Bind(name, value);
+            while (count.Step())
+                perProcess.Add((count.ColumnInteger(0), count.ColumnInteger(1), count.ColumnInteger(2)));
+        }
+        var matched = perProcess.Sum(p => p.Rows);
+
+        // Whole processes, fewest rows first, while they fit; the first that does not is cut to its newest rows.
+        var free = sink.FreeBytes;
+        var whole = 0;
+        for (long used = 0; whole < perProcess.Count && used + perProcess[whole].Bytes <= free; whole++)
+            used += perProcess[whole].Bytes;
+
+        var outerColumns = plain.Columns.Count == 0 ? "NULL" : string.Join(", ", plain.Columns.Select(c => c.QuotedName));
+        sink.Start(plain.Columns.Select(c => c.Name).ToArray());
+        long delivered = 0;
+        var room = true;
+        for (var first = 0; first < whole && room; first += MaxProcessesPerPass)
+        {
+            var pids = perProcess.Skip(first).Take(Math.Min(MaxProcessesPerPass, whole - first)).Select(p => p.Pid);
+            var outcome = Execute(connection, Pass(inner, outerColumns, plain.Columns, pids, newestFirst: false), sink, cancellationToken, start: false);
+            delivered += outcome.Rows;
+            room = outcome.Complete;
+        }
+        if (room && whole < perProcess.Count)
+            delivered += Execute(connection, Pass(inner, outerColumns, plain.Columns, [perProcess[whole].Pid], newestFirst: true), sink,
+                cancellationToken, start: false).Rows;
+
+        // The processes that lost rows: the busiest ones, from the end of the list.
+        var busiest = perProcess.AsEnumerable().Reverse().Take(3).Select(p => (p.Pid, p.Rows)).ToList();
+        return (new QueryOutcome(delivered, Complete: delivered == matched, LeftOut: matched - delivered), busiest);
+    }
+
+    /// <summary>One pass of <see cref="ExecuteFitted"/>: the rows of some processes, in eid order.</summary>
+    private static SelectStatement Pass(SelectStatement inner, string outerColumns, IReadOnlyList<ColumnDefinition> columns,
+        IEnumerable<long> pids, bool newestFirst)
+    {
+        var parameters = new List<KeyValuePair<string, object>>(inner.Parameters);
+        var names = new List<string>();
+        foreach (var pid in pids)
+        {
+            var name = "@pid" + names.Count.ToString(CultureInfo.InvariantCulture);
+            names.Add(name);
+            parameters.Add(new KeyValuePair<string, object>(name, pid));
+        }
+        return new SelectStatement(
+            $"SELECT {outerColumns} FROM ({inner.Sql}) WHERE \"pid\" IN ({string.Join(", ", names)}) ORDER BY \"eid\"{(newestFirst ? " DESC" : "")}",
+            parameters, columns);
+    }
+
+    /// <summary>Says at WARN, at most once a minute per table, that a reply left rows out and whose.</summary>
+    private void WarnAboutLeftOut(TableDefinition definition, QueryOutcome outcome, List<(long Pid, long Rows)> busiest)
+    {
+        if (!outcome.Truncated)
+            return;
+        var state = _tablesByName[definition.Name];
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref state.LastLeftOutWarning);
+        if (now - last < 60_000 && last != 0 || Interlocked.CompareExchange(ref state.LastLeftOutWarning, now, last) != last)
+            return;
+        _warn($"A result of '{definition.Name}' did not fit in one reply: it has the {outcome.Rows} rows that fit, every row of the " +
+              $"processes with fewer rows first, and left out {outcome.LeftOut} rows of the busiest processes (" +
+              string.Join(", ", busiest.Select(b => $"pid {b.Pid}: {b.Rows} rows")) +
+              $"). {state.Snapshot().LeftOut} rows were left out of '{definition.Name}' replies so far; they stay buffered.");
     }
 
     /// <summary>
@@ -221,6 +330,14 @@ public sealed partial class EventStore
         }
 
         public void Null(int column) => Put(column, "", 0);
+
+        public long FreeBytes => Math.Max(0, maxBytes - _bytes);
+
+        public void Restart()
+        {
+            Rows.Clear();
+            _bytes = 0;
+        }
 
         public bool EndRow()
         {

@@ -24,4 +24,16 @@ public interface IRowSink
 
     /// <summary>The row is complete. False when the sink has no room for it (the row is not kept): the store stops.</summary>
     bool EndRow();
+
+    /// <summary>
+    /// How many more bytes of rows the sink takes, counted as osqueryd's Thrift reply counts them: per row a 6-byte
+    /// map header, and per column 8 bytes of lengths plus the UTF-8 of its name and of its value.
+    /// </summary>
+    long FreeBytes { get; }
+
+    /// <summary>
+    /// Discards every row delivered so far: the store starts over, choosing which rows to deliver because they
+    /// did not all fit (see <see cref="EventStore.QueryAsync(string, IReadOnlyList{Query.Constraint}, IReadOnlyCollection{string}?, IRowSink, bool, CancellationToken)"/>).
+    /// </summary>
+    void Restart();
 }

@@ -8,4 +8,6 @@ namespace OsqueryBpf.Tables;
 /// (the log says which).</param>
 /// <param name="Rows">Rows buffered now.</param>
 /// <param name="OldestTime">UNIX seconds of the oldest buffered row, or null when the table is empty.</param>
-public sealed record TableCounters(string Table, long Received, long Written, long Dropped, long Rows, long? OldestTime);
+/// <param name="LeftOut">Rows left out of replies that could not hold every matching row (the busiest processes'
+/// rows; they stay buffered and later, narrower queries still see them).</param>
+public sealed record TableCounters(string Table, long Received, long Written, long Dropped, long Rows, long? OldestTime, long LeftOut = 0);

@@ -37,9 +37,12 @@ internal sealed class StoreTable : ITablePlugin
             foreach (var constraint in list.Constraints)
                 constraints.Add(new StoreConstraint(column, (int)constraint.Operator, constraint.Expression));
         }
-        // A result that does not fit in one reply leaves rows.Refused set, which the protocol layer turns into a
-        // status-1 reply saying so.
-        await _store.QueryAsync(Name, constraints, context.ColumnsUsed, new ReplySink(rows), cancellationToken).ConfigureAwait(false);
+        // A result that does not fit in one reply is answered with the rows that fit, every row of the processes
+        // with fewer rows first (docs/scheduled-queries.md): a flood by a few processes must not make the whole
+        // window query fail and so hide everybody else's events. The store counts and logs what it left out.
+        var outcome = await _store.QueryAsync(Name, constraints, context.ColumnsUsed, new ReplySink(rows), fitToSink: true, cancellationToken)
+            .ConfigureAwait(false);
+        rows.TruncationReported = outcome.Truncated;
     }
 
     /// <summary>Passes the store's rows to the reply: SQLite's UTF-8 text and integers go straight into the Thrift bytes.</summary>
@@ -58,6 +61,10 @@ internal sealed class StoreTable : ITablePlugin
         public void Null(int column) => rows.Add(_names[column], ReadOnlySpan<byte>.Empty);
 
         public bool EndRow() => rows.EndRow();
+
+        public void Restart() => rows.Clear();
+
+        public long FreeBytes => rows.MaxBytes - rows.Bytes;
     }
 
     private static OsqueryBpf.Osquery.Tables.ColumnDefinition ToRoute(OsqueryBpf.Tables.Schema.ColumnDefinition column) =>
