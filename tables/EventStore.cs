@@ -28,6 +28,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private SqliteConnection _connection;
     private ProbeStatus[]? _pendingProbeStatus; // for the writer, which keeps a copy in the database (standalone SQL)
     private ProbeStatus[] _latestProbeStatus = []; // what ebpf_probes answers, from memory
+    private readonly int _pressureMark; // events waiting from which the ingest budget applies
     private long _accepted; // events that entered the channel
     private long _processed; // events taken from the channel and written or counted as dropped
     private int _disposed;
@@ -39,7 +40,11 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         _options = options;
         _log = options.Log ?? (_ => { });
         _warn = options.LogWarning ?? _log;
-        _tables = EventTables.Evented.Select(t => new TableState(t)).ToArray();
+        _tables = EventTables.Evented.Select(t => new TableState(t)
+        {
+            Budget = new IngestBudget(options.MaxEventsPerProcess, options.MaxEventsPerUser),
+        }).ToArray();
+        _pressureMark = Math.Max(1, options.ChannelCapacity / 2);
         _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
         _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
         _events = Channel.CreateBounded<Event>(new BoundedChannelOptions(options.ChannelCapacity)
@@ -103,13 +108,21 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Offers one event. Returns false, and counts the event as dropped for its table, when the channel is full or
-    /// the store is closed; never blocks.
+    /// the store is closed, or when the writer is falling behind and the event's process or user is over its share
+    /// (<see cref="StoreOptions.MaxEventsPerProcess"/>); never blocks.
     /// </summary>
     public bool TryAdd(Event e)
     {
         ArgumentNullException.ThrowIfNull(e);
         var table = TableFor(e);
         table.CountReceived();
+        if (_events.Reader.Count >= _pressureMark && table.Budget!.Refuse(e))
+        {
+            table.CountDropped();
+            table.CountRefused();
+            WarnAboutRefusals(table);
+            return false;
+        }
         if (_events.Writer.TryWrite(e))
         {
             Interlocked.Increment(ref _accepted);
@@ -117,6 +130,26 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         }
         table.CountDropped();
         return false;
+    }
+
+    /// <summary>At most once a minute per table: whose events the ingest budget refused, and how many.</summary>
+    private void WarnAboutRefusals(TableState table)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref table.LastRefusalWarning);
+        if (last == 0)
+        {
+            // The first line comes five seconds after the first refusal, so that it can say whose events they were.
+            Interlocked.CompareExchange(ref table.LastRefusalWarning, now - 55_000, 0);
+            return;
+        }
+        if (now - last < 60_000 || Interlocked.CompareExchange(ref table.LastRefusalWarning, now, last) != last)
+            return;
+        var refusals = table.Budget!.TakeRefusals();
+        _warn($"'{table.Definition.Name}' receives more events than the store writes; the processes over their share " +
+              $"({_options.MaxEventsPerProcess} events a second each, {_options.MaxEventsPerUser} per user) lose theirs first. " +
+              $"Refused since the last such line: {string.Join(", ", refusals.Take(5).Select(r => $"pid {r.Pid} ({r.Comm}, uid {r.Uid}): {r.Count}"))}" +
+              $"{(refusals.Count > 5 ? $" and {refusals.Count - 5} more processes" : "")}. Counted in ebpf_probes.drops ({table.Snapshot().Refused} so far).");
     }
 
     /// <summary>

@@ -26,6 +26,16 @@ public sealed class StoreOptions
     /// <summary>Events that may wait for the writer. When the channel is full, new events are dropped and counted.</summary>
     public int ChannelCapacity { get; set; } = 65_536;
 
+    /// <summary>
+    /// The ingest budget, per table: once the writer falls behind (the channel is half full), a process may add at
+    /// most this many events per second; the rest of its events are refused and counted as drops, so that a
+    /// flooding process loses its own events rather than everybody else's. 0 turns the budget off.
+    /// </summary>
+    public long MaxEventsPerProcess { get; set; } = 2_000;
+
+    /// <summary>The same budget for all processes of one user together (many processes flooding). 0 turns it off.</summary>
+    public long MaxEventsPerUser { get; set; } = 10_000;
+
     /// <summary>Most events written in one transaction.</summary>
     public int BatchSize { get; set; } = 4_096;
 
@@ -71,6 +81,8 @@ public sealed class StoreOptions
             throw new ArgumentOutOfRangeException(nameof(MaxRowsPerTable), MaxRowsPerTable, "The maximum row count must be at least 1.");
         if (ChannelCapacity <= 0)
             throw new ArgumentOutOfRangeException(nameof(ChannelCapacity), ChannelCapacity, "The channel capacity must be at least 1.");
+        if (MaxEventsPerProcess < 0 || MaxEventsPerUser < 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxEventsPerProcess), "The ingest budgets must be 0 (off) or positive.");
         if (BatchSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
         if (RetentionChunkRows <= 0)

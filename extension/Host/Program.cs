@@ -200,8 +200,9 @@ internal static class Program
         if (host is not null)
         {
             foreach (var table in host.Store.GetCounters())
-                logger.LogInformation("Counters of {Table}: {Received} received, {Written} written, {Dropped} dropped, {Rows} rows buffered.",
-                    table.Table, table.Received, table.Written, table.Dropped, table.Rows);
+                logger.LogInformation("Counters of {Table}: {Received} received, {Written} written, {Dropped} dropped ({Refused} of them by the " +
+                                      "ingest budget), {Rows} rows buffered, {LeftOut} rows left out of replies too large for osqueryd.",
+                    table.Table, table.Received, table.Written, table.Dropped, table.Refused, table.Rows, table.LeftOut);
         }
         if (server?.Connections is { } connections)
             logger.LogInformation("Extension socket: {Accepted} connections accepted, {Failed} failed, {Shed} closed to make room, {Refused} refused; {Open} open.",
