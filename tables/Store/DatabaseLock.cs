@@ -44,28 +44,6 @@ internal static class DatabaseLock
         return stream;
     }
 
-    /// <summary>Whether someone holds the lock of <paramref name="databasePath"/> now (without taking it).</summary>
-    public static bool IsHeld(string databasePath, out int? holderPid)
-    {
-        holderPid = null;
-        if (!File.Exists(LockPath(databasePath)))
-            return false;
-        try
-        {
-            using var probe = new FileStream(LockPath(databasePath), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            return false;
-        }
-        catch (IOException)
-        {
-            holderPid = FindHolder(LockPath(databasePath));
-            return true;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The process with the lock file open, found through /proc/&lt;pid&gt;/fd (best effort: root sees all).</summary>
     private static int? FindHolder(string lockPath)
     {

@@ -73,9 +73,6 @@ public sealed class ExtensionServer
             listener.ConnectionsRefused, listener.OpenConnections)
         : null;
 
-    /// <summary>Full collections run to give back the memory of large replies.</summary>
-    public long MemoryCollections => _trimmer.Collections;
-
     /// <summary>osqueryd's flags, read once after the first registration; empty until then or if that failed.</summary>
     public ManagerOptions ManagerOptions { get; private set; } = ManagerOptions.Empty;
 

@@ -19,16 +19,12 @@ internal sealed class MemoryTrimmer : IDisposable
 
     private readonly GenerateSlots _slots;
     private readonly Timer _timer;
-    private long _collections;
 
     public MemoryTrimmer(GenerateSlots slots)
     {
         _slots = slots;
         _timer = new Timer(_ => Collect(), null, Timeout.Infinite, Timeout.Infinite);
     }
-
-    /// <summary>Full collections run so far.</summary>
-    public long Collections => Interlocked.Read(ref _collections);
 
     /// <summary>Called after a reply of <paramref name="bytes"/> was sent (or abandoned) and its rows dropped.</summary>
     public void ReplySent(long bytes)
@@ -47,7 +43,6 @@ internal sealed class MemoryTrimmer : IDisposable
         // Aggressive: compacts the large-object heap too and decommits the freed memory.
         TableRows.SegmentPool.Trim();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        Interlocked.Increment(ref _collections);
     }
 
     public void Dispose() => _timer.Dispose();
