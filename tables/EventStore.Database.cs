@@ -141,9 +141,9 @@ public sealed partial class EventStore
             _recoveredNextEid[state.Definition.Name] = Math.Max(state.NextEid, _recoveredNextEid.GetValueOrDefault(state.Definition.Name));
         CloseWriterConnection();
         if (IsInMemory)
-            _log($"The in-memory event store failed ({cause}); starting a new, empty one.");
+            _warn($"The in-memory event store failed ({cause}); starting a new, empty one.");
         else if (moveAside && File.Exists(_options.DatabasePath))
-            DatabaseFile.MoveAside(_options.DatabasePath, cause, _log, _options.TimeProvider);
+            DatabaseFile.MoveAside(_options.DatabasePath, cause, _warn, _options.TimeProvider);
         _connection = DatabaseFile.OpenWriter(_options.DatabasePath, _log, _options.TimeProvider);
         PrepareDatabase();
         _probeRowsWritten = false;

@@ -16,6 +16,14 @@ public sealed partial class EventStore
     private int _bindFailures;
     private DateTimeOffset _nextFailureLog;
     private int _suppressedFailureLogs;
+    private static readonly TimeSpan FailureSettleTime = TimeSpan.FromSeconds(1);
+    private DateTimeOffset? _failingSince; // the current episode of failed writes, until writes work again for a while
+    private DateTimeOffset _lastFailureAt;
+    private bool _episodeLogged;
+    private string _firstFailure = "";
+    private long _failedBatches;
+    private long _failedEvents;
+    private bool _resyncEids; // a write failed: take the next eids from the database before writing again
     private DateTimeOffset _nextReopenAttempt;
     private Exception? _injectedFailure; // test hook
 
@@ -49,8 +57,8 @@ public sealed partial class EventStore
             {
                 if (Interlocked.Exchange(ref _injectedFailure, null) is { } injected)
                     throw injected;
-                if (batch.Count > 0)
-                    WriteBatch(batch);
+                if (batch.Count > 0 && WriteBatch(batch))
+                    NoteWritesWork();
                 retentionPending = RunRetentionStep();
                 WriteProbeStatusIfDue();
             }
@@ -103,29 +111,69 @@ public sealed partial class EventStore
         }
     }
 
-    /// <summary>Logs a write failure at most once per minute (a full disk fails every batch), saying how many
-    /// similar lines were left out.</summary>
+    /// <summary>
+    /// Logs a write failure at WARN with its cause. A run of failures (a full disk fails every batch, and a nearly
+    /// full one fails some) is one episode: its first failure is logged at once, then at most one line a minute, and
+    /// <see cref="NoteWritesWork"/> reports its end. Episodes that start less than a minute after the last line wait
+    /// for the next minute, so a flapping disk cannot flood the log either.
+    /// </summary>
     private void LogFailure(string line)
     {
         var now = DateTimeOffset.UtcNow;
+        _lastFailureAt = now;
+        if (_failingSince is null)
+        {
+            _failingSince = now;
+            _firstFailure = line;
+            _episodeLogged = false;
+        }
         if (now < _nextFailureLog)
         {
             _suppressedFailureLogs++;
             return;
         }
+        var text = _episodeLogged
+            ? $"{line} (Still failing since {_failingSince:u}: {_failedBatches} batches, {_failedEvents} events dropped so far.)"
+            : line + " Dropped events are counted in ebpf_probes.drops; the store keeps trying and logs when it succeeds.";
         if (_suppressedFailureLogs > 0)
-            line += $" ({_suppressedFailureLogs} similar failures in the last minute were not logged.)";
+            text += $" ({_suppressedFailureLogs} similar failures in the last minute were not logged.)";
+        _warn(text);
+        _episodeLogged = true;
         _suppressedFailureLogs = 0;
         _nextFailureLog = now + TimeSpan.FromMinutes(1);
-        _log(line);
     }
 
-    private void WriteBatch(List<Event> batch)
+    /// <summary>
+    /// A batch committed. Once writes have worked for a second after the last failure, the episode is over: say that
+    /// the store writes again and what was lost meanwhile.
+    /// </summary>
+    private void NoteWritesWork()
+    {
+        if (_failingSince is not { } since)
+            return;
+        var now = DateTimeOffset.UtcNow;
+        if (now - _lastFailureAt < FailureSettleTime)
+            return; // still flapping: the same episode
+        if (_episodeLogged)
+            _warn($"The event store writes again after {(_lastFailureAt - since).TotalSeconds:0.#} s of failures: {_failedBatches} batches " +
+                  $"({_failedEvents} events) were dropped meanwhile. The first failure was: {_firstFailure}");
+        _failingSince = null;
+        _failedBatches = 0;
+        _failedEvents = 0;
+    }
+
+    /// <summary>Writes the batch in one transaction; false (events counted as dropped, failure logged) when it failed.</summary>
+    private bool WriteBatch(List<Event> batch)
     {
         Span<int> written = stackalloc int[_tables.Length];
         SqliteTransaction? transaction = null;
         try
         {
+            if (_resyncEids)
+            {
+                ResynchroniseEids();
+                _resyncEids = false;
+            }
             transaction = _connection.BeginTransaction();
             _saveNextEid!.Transaction = transaction; // the native inserts run inside it, on the same connection
 
@@ -154,14 +202,19 @@ public sealed partial class EventStore
         }
         catch (Exception failure)
         {
-            // The whole batch is lost: count it, so nothing disappears silently. eids handed out stay used.
+            // The whole batch is lost: count it, so nothing disappears silently. The next batch takes its eids from
+            // the database again, so a failure caused by the database's state (eids another writer used) does not
+            // repeat for ever.
             foreach (var e in batch)
                 _tables[TableIndex(e)].CountDropped();
             Interlocked.Add(ref _processed, batch.Count);
+            _resyncEids = true;
+            _failedBatches++;
+            _failedEvents += batch.Count;
             LogFailure($"The event store failed to write a batch of {batch.Count} events, which are counted as dropped: {failure.Message}");
             if (failure is SqliteException sqlite && DatabaseFile.IsDamage(sqlite) || _connection.State != System.Data.ConnectionState.Open)
                 throw; // the caller replaces the database
-            return;
+            return false;
         }
         finally
         {
@@ -182,6 +235,28 @@ public sealed partial class EventStore
                 state.OldestTime = e.Time;
         }
         Interlocked.Add(ref _processed, batch.Count);
+        return true;
+    }
+
+    /// <summary>
+    /// After a failed write: each table's next eid becomes the largest of what this writer would use, what the
+    /// database has saved, and one past the largest eid stored, so eids stay unique and increasing whatever the
+    /// database went through. Row counts and the oldest time are read again too.
+    /// </summary>
+    private void ResynchroniseEids()
+    {
+        foreach (var state in _tables)
+        {
+            var name = state.Definition.QuotedName;
+            var saved = Scalar($"SELECT next_eid FROM {StoreSchema.EidTable} WHERE table_name = @t", ("@t", state.Definition.Name)) ?? 0;
+            var max = Scalar($"SELECT max(eid) FROM {name}") ?? 0;
+            var next = Math.Max(state.NextEid, Math.Max(saved, max + 1));
+            if (next != state.NextEid)
+                _warn($"'{state.Definition.Name}': the database already holds eids up to {max}; continuing at {next} instead of {state.NextEid}.");
+            state.NextEid = next;
+            state.Rows = Scalar($"SELECT count(*) FROM {name}") ?? 0;
+            state.OldestTime = Scalar($"SELECT min(\"time\") FROM {name}");
+        }
     }
 
     private static int TableIndex(Event e) => e switch

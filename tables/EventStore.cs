@@ -16,6 +16,8 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
 {
     private readonly StoreOptions _options;
     private readonly Action<string> _log;
+    private readonly Action<string> _warn;
+    private readonly FileStream? _writerLock; // the exclusive lock beside an on-disk database (null in memory and read-only)
     private readonly Channel<Event> _events;
     private readonly TableState[] _tables; // in EventTables.Evented order
     private readonly Dictionary<string, TableState> _tablesByName;
@@ -24,7 +26,9 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private readonly ConcurrentQueue<FlushRequest> _flushRequests = new();
     private readonly string _readerConnectionString;
     private SqliteConnection _connection;
-    private ProbeStatus[]? _pendingProbeStatus;
+    private ProbeStatus[]? _pendingProbeStatus; // for the writer, which keeps a copy in the database (standalone SQL)
+    private ProbeStatus[] _latestProbeStatus = []; // what ebpf_probes answers, from memory
+    private readonly int _pressureMark; // events waiting from which the ingest budget applies
     private long _accepted; // events that entered the channel
     private long _processed; // events taken from the channel and written or counted as dropped
     private int _disposed;
@@ -35,25 +39,51 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         options.Validate();
         _options = options;
         _log = options.Log ?? (_ => { });
-        _tables = EventTables.Evented.Select(t => new TableState(t)).ToArray();
+        _warn = options.LogWarning ?? _log;
+        _tables = EventTables.Evented.Select(t => new TableState(t)
+        {
+            Budget = new IngestBudget(options.MaxEventsPerProcess, options.MaxEventsPerUser),
+        }).ToArray();
+        _pressureMark = Math.Max(1, options.ChannelCapacity / 2);
         _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
         _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
-        _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider);
-        try
-        {
-            PrepareDatabase();
-        }
-        catch
-        {
-            _connection.Dispose();
-            throw;
-        }
         _events = Channel.CreateBounded<Event>(new BoundedChannelOptions(options.ChannelCapacity)
         {
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: we count the drop ourselves
         });
+        if (options.ReadOnly)
+        {
+            _connection = DatabaseFile.OpenReadOnly(options.DatabasePath);
+            _events.Writer.TryComplete(); // nothing is ever written: offered events are counted as dropped
+            _writer = Task.CompletedTask;
+            return;
+        }
+        // One writer per database: two would hand out the same eids and store events twice.
+        if (!IsInMemory)
+        {
+            DatabaseFile.CreateFolder(options.DatabasePath);
+            _writerLock = DatabaseLock.Acquire(options.DatabasePath);
+        }
+        try
+        {
+            _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider);
+            try
+            {
+                PrepareDatabase();
+            }
+            catch
+            {
+                _connection.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            _writerLock?.Dispose();
+            throw;
+        }
         _writer = Task.Run(WriterLoopAsync);
     }
 
@@ -73,15 +103,26 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     /// <summary>True when the store is <c>:memory:</c>.</summary>
     public bool IsInMemory => _options.IsInMemory;
 
+    /// <summary>True when the store only reads a database another process writes (<see cref="StoreOptions.ReadOnly"/>).</summary>
+    public bool IsReadOnly => _options.ReadOnly;
+
     /// <summary>
     /// Offers one event. Returns false, and counts the event as dropped for its table, when the channel is full or
-    /// the store is closed; never blocks.
+    /// the store is closed, or when the writer is falling behind and the event's process or user is over its share
+    /// (<see cref="StoreOptions.MaxEventsPerProcess"/>); never blocks.
     /// </summary>
     public bool TryAdd(Event e)
     {
         ArgumentNullException.ThrowIfNull(e);
         var table = TableFor(e);
         table.CountReceived();
+        if (_events.Reader.Count >= _pressureMark && table.Budget!.Refuse(e))
+        {
+            table.CountDropped();
+            table.CountRefused();
+            WarnAboutRefusals(table);
+            return false;
+        }
         if (_events.Writer.TryWrite(e))
         {
             Interlocked.Increment(ref _accepted);
@@ -91,6 +132,26 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         return false;
     }
 
+    /// <summary>At most once a minute per table: whose events the ingest budget refused, and how many.</summary>
+    private void WarnAboutRefusals(TableState table)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref table.LastRefusalWarning);
+        if (last == 0)
+        {
+            // The first line comes five seconds after the first refusal, so that it can say whose events they were.
+            Interlocked.CompareExchange(ref table.LastRefusalWarning, now - 55_000, 0);
+            return;
+        }
+        if (now - last < 60_000 || Interlocked.CompareExchange(ref table.LastRefusalWarning, now, last) != last)
+            return;
+        var refusals = table.Budget!.TakeRefusals();
+        _warn($"'{table.Definition.Name}' receives more events than the store writes; the processes over their share " +
+              $"({_options.MaxEventsPerProcess} events a second each, {_options.MaxEventsPerUser} per user) lose theirs first. " +
+              $"Refused since the last such line: {string.Join(", ", refusals.Take(5).Select(r => $"pid {r.Pid} ({r.Comm}, uid {r.Uid}): {r.Count}"))}" +
+              $"{(refusals.Count > 5 ? $" and {refusals.Count - 5} more processes" : "")}. Counted in ebpf_probes.drops ({table.Snapshot().Refused} so far).");
+    }
+
     /// <summary>
     /// Completes when every event accepted before the call is written (or counted as dropped), retention has caught up,
     /// and the latest probe status is in ebpf_probes. For tests and for orderly shutdown.
@@ -98,6 +159,8 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        if (IsReadOnly)
+            return Task.CompletedTask;
         var request = new FlushRequest(Interlocked.Read(ref _accepted));
         _flushRequests.Enqueue(request);
         _wake.Release();
@@ -114,9 +177,10 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     public IReadOnlyList<TableCounters> GetCounters() => _tables.Select(t => t.Snapshot()).ToArray();
 
     /// <summary>
-    /// Replaces the rows of ebpf_probes. The store fills in <c>rows</c> and <c>oldest_time</c> from its counters for
-    /// each probe's table and keeps them current (refreshed by the writer about once per idle interval). The write
-    /// happens on the writer task; <see cref="FlushAsync"/> waits for it.
+    /// Replaces the rows of ebpf_probes. Queries answer them from memory at once, with <c>rows</c> and
+    /// <c>oldest_time</c> filled in live from the store's counters, so the drops stay visible while the database
+    /// cannot be written (a full disk). The writer also keeps a copy in the database, for standalone SQL and for
+    /// read-only views from other processes; <see cref="FlushAsync"/> waits for that write.
     /// </summary>
     public void ReplaceProbeStatus(IEnumerable<ProbeStatus> statuses)
     {
@@ -127,6 +191,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
             MissingHooks = s.MissingHooks ?? "",
             Events = s.Events, Drops = s.Drops, RingBytes = s.RingBytes, LoadedAt = s.LoadedAt,
         }).ToArray();
+        Volatile.Write(ref _latestProbeStatus, copy);
         Volatile.Write(ref _pendingProbeStatus, copy);
         _wake.Release();
     }
@@ -155,6 +220,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
             }
             if (!IsInMemory)
                 SqliteConnection.ClearPool(new SqliteConnection(_readerConnectionString));
+            _writerLock?.Dispose(); // only now may another writer open the database
         }
     }
 

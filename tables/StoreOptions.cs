@@ -26,6 +26,16 @@ public sealed class StoreOptions
     /// <summary>Events that may wait for the writer. When the channel is full, new events are dropped and counted.</summary>
     public int ChannelCapacity { get; set; } = 65_536;
 
+    /// <summary>
+    /// The ingest budget, per table: once the writer falls behind (the channel is half full), a process may add at
+    /// most this many events per second; the rest of its events are refused and counted as drops, so that a
+    /// flooding process loses its own events rather than everybody else's. 0 turns the budget off.
+    /// </summary>
+    public long MaxEventsPerProcess { get; set; } = 2_000;
+
+    /// <summary>The same budget for all processes of one user together (many processes flooding). 0 turns it off.</summary>
+    public long MaxEventsPerUser { get; set; } = 10_000;
+
     /// <summary>Most events written in one transaction.</summary>
     public int BatchSize { get; set; } = 4_096;
 
@@ -38,6 +48,15 @@ public sealed class StoreOptions
     /// <summary>A query result larger than this (counted as Thrift bytes) fails with a
     /// <see cref="Query.ResultTooLargeException"/>. osqueryd refuses replies above 100 MiB.</summary>
     public long MaxResultBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Open an existing on-disk store for reading only: no writer, no lock, nothing written. This is how a second
+    /// process looks at the database a running extension writes (the writer keeps ebpf_probes in it, too).
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>Receives write failures and recoveries (a full disk, a damaged file). Falls back to <see cref="Log"/>.</summary>
+    public Action<string>? LogWarning { get; set; }
 
     /// <summary>Declare the event tables EVENT_BASED to osqueryd (see docs/scheduled-queries.md). Off by default.</summary>
     public bool EventBased { get; set; }
@@ -54,12 +73,16 @@ public sealed class StoreOptions
     {
         if (string.IsNullOrWhiteSpace(DatabasePath))
             throw new ArgumentException("The store's database path is empty; give a file path or ':memory:'.");
+        if (ReadOnly && IsInMemory)
+            throw new ArgumentException("A read-only store needs a database file; ':memory:' has nothing to read.");
         if (MaxAgeSeconds <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxAgeSeconds), MaxAgeSeconds, "The maximum age must be at least one second.");
         if (MaxRowsPerTable <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxRowsPerTable), MaxRowsPerTable, "The maximum row count must be at least 1.");
         if (ChannelCapacity <= 0)
             throw new ArgumentOutOfRangeException(nameof(ChannelCapacity), ChannelCapacity, "The channel capacity must be at least 1.");
+        if (MaxEventsPerProcess < 0 || MaxEventsPerUser < 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxEventsPerProcess), "The ingest budgets must be 0 (off) or positive.");
         if (BatchSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
         if (RetentionChunkRows <= 0)

@@ -23,6 +23,13 @@ internal sealed class WideTable : ITablePlugin
 
     public TableAttributes Attributes => TableAttributes.None;
 
-    public ValueTask<List<Dictionary<string, string>>> GenerateAsync(QueryContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_rows);
+    /// <summary>The prebuilt rows, for measuring their encoding alone.</summary>
+    public IReadOnlyList<Dictionary<string, string>> Rows => _rows;
+
+    public ValueTask GenerateAsync(QueryContext context, TableRows rows, CancellationToken cancellationToken)
+    {
+        foreach (var row in _rows)
+            rows.Add(row);
+        return ValueTask.CompletedTask;
+    }
 }

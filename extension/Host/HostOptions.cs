@@ -44,6 +44,12 @@ internal sealed class HostOptions
     /// <summary>Print standalone results as JSON lines instead of a table (--json).</summary>
     public bool Json { get; private set; }
 
+    /// <summary>
+    /// Read the database another process writes instead of writing it (--read-only): no probes run, nothing is
+    /// written, and the tables show what the writer stores.
+    /// </summary>
+    public bool ReadOnly { get; private set; }
+
     /// <summary>Problems that do not stop the extension (unknown flags), one sentence each.</summary>
     public List<string> Warnings { get; } = [];
 
@@ -122,6 +128,9 @@ internal sealed class HostOptions
                 case "json":
                     options.Json = true;
                     break;
+                case "read-only" or "read_only":
+                    options.ReadOnly = true;
+                    break;
                 default:
                     // A following bare word is taken as the unknown flag's value, so it does not become a stray argument.
                     if (inlineValue is null && i + 1 < args.Count && !args[i + 1].StartsWith('-'))
@@ -181,6 +190,8 @@ internal sealed class HostOptions
                                if present; see docs/configuration.md)
           --database PATH      the event database, or :memory: (default /var/lib/osquery-bpf/events.db; in
                                standalone mode :memory:)
+          --read-only          read the database another osquery-bpf writes instead of writing it: no probes,
+                               nothing written (standalone mode does this by itself when the database is in use)
 
         Standalone mode runs the probes and the store without osqueryd and answers SQL over the same tables:
           --standalone         an interactive prompt (end statements with ';', .tables lists tables, .quit leaves)
@@ -190,10 +201,14 @@ internal sealed class HostOptions
           --help               print this help
           --version            print the version and the source commit it was built from
 
+        Signals: SIGTERM, SIGINT and SIGQUIT stop cleanly (deregister, remove the socket); SIGHUP reads the settings
+        file again and applies max_rows and max_age_seconds (other keys need a restart); SIGUSR1 logs the counters;
+        SIGUSR2 is ignored.
+
         Exit codes:
-          0  stopped normally: shutdown() from osqueryd, SIGTERM/SIGINT, or osqueryd went away
+          0  stopped normally: shutdown() from osqueryd, SIGTERM/SIGINT/SIGQUIT, or osqueryd went away
           1  could not serve: no manager within --timeout, registration refused, the socket failed, the
-             settings file was invalid, or (standalone) the query failed
+             settings file was invalid, the database is in use by another writer, or (standalone) the query failed
           2  bad command line
         """;
 }

@@ -58,37 +58,76 @@ internal static class Program
         ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
 
         using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
+        ProbeHost? running = null; // for the signals that report or reload
+        ExtensionServer? server = null;
+        void OnStopSignal(PosixSignalContext context)
         {
             // The first signal stops us cleanly (deregister, remove the socket); a second one while that is
             // under way gets the default action, so an operator can always end the process.
             if (stop.IsCancellationRequested)
                 return;
             context.Cancel = true;
-            logger.LogInformation("Received {Signal}; stopping.", context.Signal);
+            logger.LogInformation("Received {Signal}; stopping.", SignalName(context.Signal));
             stop.Cancel();
         }
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        void OnOtherSignal(PosixSignalContext context)
+        {
+            // Their default action would end the process without deregistering or removing the socket file.
+            context.Cancel = true;
+            switch ((int)context.Signal)
+            {
+                case (int)PosixSignal.SIGHUP:
+                    ReloadSettings(options, settings, running, server, logger);
+                    break;
+                case SIGUSR1:
+                    LogCounters(running, server, logger);
+                    break;
+                default:
+                    logger.LogInformation("Received {Signal}; ignored (SIGHUP reloads the settings, SIGUSR1 logs the counters).",
+                        SignalName(context.Signal));
+                    break;
+            }
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+        using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnStopSignal);
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnOtherSignal);
+        using var sigusr1 = PosixSignalRegistration.Create((PosixSignal)SIGUSR1, OnOtherSignal);
+        using var sigusr2 = PosixSignalRegistration.Create((PosixSignal)SIGUSR2, OnOtherSignal);
 
+        // Standalone runs are throw-away by default: they must not write into the database of an extension that
+        // osqueryd runs on the same host. Given a database that another process writes, they read it instead.
+        var database = options.DatabasePath ?? (options.Standalone ? StoreOptions.InMemory : null);
         ProbeHost host;
         try
         {
-            // Standalone runs are throw-away by default: they must not write into the database of an extension
-            // that osqueryd runs on the same host.
-            host = ProbeHost.Create(settings, options.DatabasePath ?? (options.Standalone ? StoreOptions.InMemory : null), logger);
+            try
+            {
+                host = ProbeHost.Create(settings, database, options.ReadOnly, logger);
+            }
+            catch (StoreInUseException e) when (options.Standalone)
+            {
+                logger.LogInformation("{Problem} Reading it instead of writing.", e.Message);
+                host = ProbeHost.Create(settings, database, readOnly: true, logger);
+            }
+        }
+        catch (StoreInUseException e)
+        {
+            logger.LogError("Cannot open the event store: {Problem} (--read-only serves its tables read-only, without probes.)", e.Message);
+            return ExitCodes.Failure;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Microsoft.Data.Sqlite.SqliteException)
         {
             logger.LogError("Cannot open the event store: {Problem}", e.Message);
             return ExitCodes.Failure;
         }
+        running = host;
         await using (host.ConfigureAwait(false))
         {
             if (options.Standalone)
                 return await StandaloneMode.RunAsync(options, host, logger, stop.Token).ConfigureAwait(false);
 
-            var server = new ExtensionServer(new ExtensionServerOptions
+            server = new ExtensionServer(new ExtensionServerOptions
             {
                 ManagerSocketPath = options.SocketPath,
                 Timeout = options.Timeout,
@@ -98,11 +137,12 @@ internal static class Program
 
             // Register first, then load the probes: osqueryd expects the tables within --extensions_timeout, and
             // the verifier needs seconds of CPU for the file probe.
-            _ = server.Registered.ContinueWith(registered =>
+            var registered = server;
+            _ = server.Registered.ContinueWith(registration =>
             {
-                if (!registered.IsCompletedSuccessfully)
+                if (!registration.IsCompletedSuccessfully)
                     return;
-                host.ApplyEventsExpiry(server.ManagerOptions.GetInt64("events_expiry"), settings);
+                host.ApplyEventsExpiry(registered.ManagerOptions.GetInt64("events_expiry"), settings);
                 host.StartProbes();
             }, TaskScheduler.Default);
 
@@ -114,6 +154,61 @@ internal static class Program
             return code;
         }
     }
+
+    private const int SIGUSR1 = 10; // Linux numbers: PosixSignal has no names for these, raw values are allowed
+    private const int SIGUSR2 = 12;
+
+    private static string SignalName(PosixSignal signal) => (int)signal switch
+    {
+        SIGUSR1 => "SIGUSR1",
+        SIGUSR2 => "SIGUSR2",
+        _ => signal.ToString(),
+    };
+
+    /// <summary>
+    /// SIGHUP: reads the settings file again. max_rows and max_age_seconds take effect at once (the store's retention
+    /// reads them every step); a change to any other key is reported as needing a restart, because it shapes the
+    /// probes loaded into the kernel or the database opened. A broken file changes nothing.
+    /// </summary>
+    private static void ReloadSettings(HostOptions options, ExtensionSettings current, ProbeHost? host, ExtensionServer? server, ILogger logger)
+    {
+        ExtensionSettings fresh;
+        try
+        {
+            fresh = ExtensionSettings.Load(options.ConfigPath);
+        }
+        catch (SettingsException e)
+        {
+            logger.LogError("Received SIGHUP, but the settings file cannot be used; keeping the current settings. {Problem}", e.Message);
+            return;
+        }
+        if (host is null)
+            return;
+        var store = host.Store.Options;
+        store.MaxRowsPerTable = fresh.MaxRows;
+        var age = fresh.MaxAgeSeconds ?? server?.ManagerOptions.GetInt64("events_expiry") ?? StoreOptions.DefaultMaxAgeSeconds;
+        store.MaxAgeSeconds = age > 0 ? age : StoreOptions.DefaultMaxAgeSeconds;
+        var restart = ExtensionSettings.KeysNeedingRestart(current, fresh);
+        logger.LogInformation("Received SIGHUP: settings read again; keeping up to {Rows} rows and {Age} s per table.{Restart}",
+            store.MaxRowsPerTable, store.MaxAgeSeconds,
+            restart.Count == 0 ? "" : $" Changed keys that take effect after a restart: {string.Join(", ", restart)}.");
+    }
+
+    /// <summary>SIGUSR1: one line per event table and one for the extension socket.</summary>
+    private static void LogCounters(ProbeHost? host, ExtensionServer? server, ILogger logger)
+    {
+        if (host is not null)
+        {
+            foreach (var table in host.Store.GetCounters())
+                logger.LogInformation("Counters of {Table}: {Received} received, {Written} written, {Dropped} dropped ({Refused} of them by the " +
+                                      "ingest budget), {Rows} rows buffered, {LeftOut} rows left out of replies too large for osqueryd.",
+                    table.Table, table.Received, table.Written, table.Dropped, table.Refused, table.Rows, table.LeftOut);
+        }
+        if (server?.Connections is { } connections)
+            logger.LogInformation("Extension socket: {Accepted} connections accepted, {Failed} failed, {Shed} closed to make room, {Refused} refused; {Open} open.",
+                connections.Accepted, connections.Failed, connections.Shed, connections.Refused, connections.Open);
+    }
+
 
     /// <summary>"0.1.0+&lt;commit&gt;": the SDK appends the source commit (SourceRevisionId) to the version.</summary>
     private static string InformationalVersion =>

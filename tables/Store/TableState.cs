@@ -14,6 +14,8 @@ internal sealed class TableState
     private long _received;
     private long _written;
     private long _dropped;
+    private long _leftOut;
+    private long _refused;
     private long _rows;
     private long _oldestTime = NoTime;
 
@@ -86,5 +88,21 @@ internal sealed class TableState
 
     public void CountWritten(long count) => Interlocked.Add(ref _written, count);
 
-    public TableCounters Snapshot() => new(Definition.Name, Received, Written, Dropped, Rows, OldestTime);
+    /// <summary>Under pressure, refuses the events of processes and users over their share (see <see cref="IngestBudget"/>).</summary>
+    public IngestBudget? Budget { get; set; }
+
+    /// <summary>Environment.TickCount64 of the last warning about refused events (rate limit).</summary>
+    public long LastRefusalWarning;
+
+    /// <summary>Counts an event refused by the ingest budget (also counted as dropped).</summary>
+    public void CountRefused() => Interlocked.Increment(ref _refused);
+
+    /// <summary>Counts rows a reply left out because they did not fit.</summary>
+    public void CountLeftOut(long count) => Interlocked.Add(ref _leftOut, count);
+
+    /// <summary>Environment.TickCount64 of the last warning about rows left out (rate limit).</summary>
+    public long LastLeftOutWarning;
+
+    public TableCounters Snapshot() =>
+        new(Definition.Name, Received, Written, Dropped, Rows, OldestTime, Interlocked.Read(ref _leftOut), Interlocked.Read(ref _refused));
 }

@@ -88,6 +88,12 @@ public sealed class ExtensionBinaryTests
         Assert.Equal(0, reply.Status.Code);
         Assert.Empty(reply.Rows); // this test runs no probes, and no probe is named 'exec' anyway
         Assert.Equal(routes.Count, caller.Columns("ebpf_probes").Rows.Count);
+
+        // A lone UTF-16 surrogate escape in a constraint: a code-1 status with the reason, not an exception.
+        var surrogate = caller.Generate("ebpf_probes", """{"constraints":[{"name":"name","list":[{"op":2,"expr":"\ud800"}],"affinity":"TEXT"}]}""");
+        Assert.Equal(1, surrogate.Status.Code);
+        Assert.Contains("query context", surrogate.Status.Message);
+        Assert.Equal(0, caller.Ping().Code);
         Assert.Contains("DEBUG", process.Stderr);
     }
 
@@ -146,19 +152,7 @@ public sealed class ExtensionBinaryTests
         Assert.False(File.Exists(manager.ExtensionSocketPath(registration.Reply.Uuid)));
     }
 
-    [SkippableTheory]
-    [InlineData(15)] // SIGTERM, what osqueryd's watcher sends on shutdown
-    [InlineData(2)]  // SIGINT
-    public async Task SignalDeregistersRemovesTheSocketAndExitsZero(int signal)
-    {
-        var (manager, process, registration) = await StartAsync(socket => ["--socket", socket, "--timeout", "3", "--interval", "3"]);
-        using var _ = manager;
-        using var __ = process;
-        process.Signal(signal);
-        Assert.Equal(0, await process.WaitForExitAsync(Long));
-        Assert.Equal([registration.Reply.Uuid], manager.Deregistrations);
-        Assert.False(File.Exists(manager.ExtensionSocketPath(registration.Reply.Uuid)));
-    }
+    // Signals: SignalTests.
 
     [SkippableFact]
     public async Task ConflictingRegistrationExitsOneWithOsquerydsMessage()

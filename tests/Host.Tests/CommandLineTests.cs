@@ -32,6 +32,16 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void ReadOnlyIsAFlagInBothSpellings()
+    {
+        Assert.True(HostOptions.Parse(["--read-only"], out _)!.ReadOnly);
+        Assert.True(HostOptions.Parse(["--read_only", "--socket", "/s"], out _)!.ReadOnly);
+        Assert.False(HostOptions.Parse(["--socket", "/s"], out _)!.ReadOnly);
+        Assert.Contains("--read-only", HostOptions.Usage);
+        Assert.Contains("SIGHUP", HostOptions.Usage);
+    }
+
+    [Fact]
     public void UnknownFlagsAreWarningsNotErrors()
     {
         var options = HostOptions.Parse(["--socket", "/s", "--extensions_require", "x", "--flagfile=/etc/osquery/osquery.flags"], out var error)!;

@@ -67,4 +67,26 @@ public sealed class SettingsTests
         var e = Assert.Throws<SettingsException>(() => ExtensionSettings.Load("/nonexistent/osquery-bpf.json"));
         Assert.Contains("Cannot read", e.Message);
     }
+
+    [Fact]
+    public void IngestBudgetsAreReadAndReachTheStore()
+    {
+        var defaults = ExtensionSettings.Parse("{}", "test").ToStoreOptions(null);
+        Assert.Equal(2_000, defaults.MaxEventsPerProcess);
+        Assert.Equal(10_000, defaults.MaxEventsPerUser);
+        var off = ExtensionSettings.Parse("""{"max_events_per_process": 0, "max_events_per_user": 500}""", "test").ToStoreOptions(null);
+        Assert.Equal(0, off.MaxEventsPerProcess);
+        Assert.Equal(500, off.MaxEventsPerUser);
+        var error = Assert.Throws<SettingsException>(() => ExtensionSettings.Parse("""{"max_events_per_process": -1}""", "test"));
+        Assert.Contains("max_events_per_process", error.Message);
+    }
+
+    [Fact]
+    public void AReloadNamesTheChangedKeysThatNeedARestart()
+    {
+        var before = ExtensionSettings.Parse("""{"max_rows": 10, "probes": ["file"], "database": ":memory:"}""", "test");
+        var after = ExtensionSettings.Parse("""{"max_rows": 20, "max_age_seconds": 5, "probes": ["file", "dns"], "database": ":memory:", "record_forks": true}""", "test");
+        Assert.Equal(["probes", "record_forks"], ExtensionSettings.KeysNeedingRestart(before, after));
+        Assert.Empty(ExtensionSettings.KeysNeedingRestart(before, before));
+    }
 }

@@ -34,7 +34,9 @@ public sealed class StoreTableTests
                             {"name":"path","list":[{"op":65,"expr":"/tmp/f%"}],"affinity":"TEXT"}],
              "colsUsed":["pid","path"]}
             """, file.Columns);
-        var rows = await file.GenerateAsync(context, CancellationToken.None);
+        var reply = new TableRows();
+        await file.GenerateAsync(context, reply, CancellationToken.None);
+        var rows = reply.ToDictionaries();
         // pid >= 105 is pushed down; != (68) is left to osqueryd, which re-applies every term.
         Assert.Equal(["105", "106", "107", "108", "109"], rows.Select(r => r["pid"]));
         Assert.All(rows, r => Assert.Equal(["path", "pid"], r.Keys.Order()));

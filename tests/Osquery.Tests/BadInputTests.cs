@@ -124,7 +124,7 @@ public sealed class BadInputTests
         var sockets = new List<System.Net.Sockets.Socket>();
         try
         {
-            for (var i = 0; i < Server.ExtensionListener.MaxConcurrentConnections + 40; i++)
+            for (var i = 0; i < 256 + 40; i++)
             {
                 var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
                 socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(h.Server.ExtensionSocketPath!));

@@ -130,6 +130,13 @@ public sealed class CallPatternTests
         Assert.Equal(1, bad.Status.Code);
         Assert.Contains("query context", bad.Status.Message);
 
+        // A lone UTF-16 surrogate escape is valid JSON syntax but no string: a code-1 status, not an exception.
+        var surrogate = h.Caller.Generate("synthetic_table",
+            """{"constraints":[{"name":"name","list":[{"op":2,"expr":"\ud800"}],"affinity":"TEXT"}]}""");
+        Assert.Equal(1, surrogate.Status.Code);
+        Assert.Contains("query context", surrogate.Status.Message);
+        Assert.Empty(surrogate.Rows);
+
         h.Synthetic.ThrowThis = new InvalidOperationException("The store is closed.");
         var failed = h.Caller.Generate("synthetic_table", "{}");
         Assert.Equal(1, failed.Status.Code);
@@ -157,7 +164,7 @@ public sealed class CallPatternTests
         await h.Server.Registered.WaitAsync(TimeSpan.FromSeconds(60));
         var reply = h.Caller.Generate("synthetic_table", "{}");
         Assert.Equal(1, reply.Status.Code);
-        Assert.Contains("1000 rows", reply.Status.Message);
+        Assert.Contains("larger than osqueryd accepts in one reply", reply.Status.Message);
         Assert.Empty(reply.Rows);
         table.RowCount = 3;
         Assert.Equal(0, h.Caller.Generate("synthetic_table", "{}").Status.Code);

@@ -74,4 +74,106 @@ public sealed class QueryContextTests
         var e = Assert.Throws<FormatException>(() => QueryContext.Parse(json));
         Assert.Contains("query context", e.Message);
     }
+
+    [Theory]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":2,\"expr\":\"\\ud800\"}],\"affinity\":\"TEXT\"}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"\\udc00x\",\"list\":[],\"affinity\":\"TEXT\"}]}")]
+    [InlineData("{\"colsUsed\":[\"\\ud83d\"]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":2,\"expr\":\"x\"}],\"affinity\":\"\\ud800\\ud800\"}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":\"\\udfff\",\"expr\":\"x\"}]}]}")]
+    [InlineData("{\"colsUsedBitset\":\"\\ud800\"}")]
+    public void LoneSurrogateEscapesAreAFormatException(string json)
+    {
+        var e = Assert.Throws<FormatException>(() => QueryContext.Parse(json));
+        Assert.Contains("query context", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"constraints\":[{\"name\":5}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":1e400,\"expr\":\"1\"}]}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":99999999999,\"expr\":\"1\"}]}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":2,\"expr\":[1]}]}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":{}}]}")]
+    [InlineData("{\"colsUsed\":[1,2]}")]
+    [InlineData("{\"colsUsed\":\"a\"}")]
+    [InlineData("{\"colsUsedBitset\":\"-1\"}")]
+    [InlineData("{\"colsUsedBitset\":true}")]
+    [InlineData("{\"constraints\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")]
+    [InlineData("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\"}]} {")]
+    [InlineData("\u0000")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":2,\"expr\":\"\\x41\"}]}]}")]
+    [InlineData("{\"constraints\":[{\"name\":\"a\",\"list\":[{\"op\":2,\"expr\":\"\\u12\"}]}]}")]
+    [InlineData("{'constraints':[]}")]
+    [InlineData("{\"constraints\":[],}")]
+    [InlineData("{/* comment */}")]
+    public void OddTypesAndSyntaxAreAFormatException(string json)
+    {
+        var e = Assert.Throws<FormatException>(() => QueryContext.Parse(json));
+        Assert.Contains("query context", e.Message);
+    }
+
+    /// <summary>
+    /// Mutations of real contexts (bytes flipped, inserted, removed, spans duplicated, escapes planted): the parser
+    /// either returns a context or throws FormatException, never anything else.
+    /// </summary>
+    [Fact]
+    public void FuzzedContextsOnlyEverFailWithAFormatException()
+    {
+        string[] seeds =
+        [
+            """{"constraints":[{"name":"pid","list":[{"op":2,"expr":"5"},{"op":32,"expr":"100"}],"affinity":"BIGINT"},{"name":"path","list":[],"affinity":"TEXT"}],"colsUsed":["pid","path"],"colsUsedBitset":3}""",
+            """{"constraints":[{"name":"a","list":"","affinity":"TEXT"}],"colsUsed":[],"colsUsedBitset":18446744073709551615}""",
+            """{"constraints":[{"name":"a","list":[{"op":"2","expr":null}],"affinity":"UNKNOWN"}],"future":{"x":[1,{"y":"z"}]}}""",
+        ];
+        string[] plants = ["\\ud800", "\\udc00", "\\u0000", "\\\"", "\\", "\"", "{", "[", "]", "}", ",", ":", "-1", "1e999", "null", "true", "\u00e9", "\ud83d\ude00"];
+        var columns = new[] { ColumnDefinition.BigInt("pid"), ColumnDefinition.Text("path"), ColumnDefinition.Text("a") };
+        var random = new Random(20261201);
+        var parsed = 0;
+        for (var i = 0; i < 50_000; i++)
+        {
+            var text = new System.Text.StringBuilder(seeds[random.Next(seeds.Length)]);
+            var edits = random.Next(1, 4);
+            for (var e = 0; e < edits && text.Length > 0; e++)
+            {
+                var at = random.Next(text.Length);
+                switch (random.Next(5))
+                {
+                    case 0:
+                        text[at] = (char)random.Next(0x20, 0x7f);
+                        break;
+                    case 1:
+                        text.Insert(at, plants[random.Next(plants.Length)]);
+                        break;
+                    case 2:
+                        text.Remove(at, Math.Min(random.Next(1, 8), text.Length - at));
+                        break;
+                    case 3:
+                        var length = Math.Min(random.Next(1, 30), text.Length - at);
+                        text.Insert(random.Next(text.Length), text.ToString(at, length));
+                        break;
+                    default:
+                        text[at] = (char)random.Next(0xd800, 0xe000); // a raw lone surrogate in the .NET string
+                        break;
+                }
+            }
+            var json = text.ToString();
+            try
+            {
+                var context = QueryContext.Parse(json, columns);
+                Assert.NotNull(context.Constraints);
+                parsed++;
+            }
+            catch (FormatException e)
+            {
+                Assert.Contains("query context", e.Message);
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"Parsing {json} threw {e.GetType().Name}: {e.Message}");
+            }
+        }
+        // The mutations must leave some contexts valid, or this only tested the first syntax check.
+        Assert.InRange(parsed, 1000, 49_000);
+    }
 }

@@ -33,7 +33,8 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public static ServerHarness Create(
         IReadOnlyList<ITablePlugin>? tables = null, Action<ExtensionManagerDouble>? configureManager = null,
-        TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? readTimeout = null, bool startManager = true, int? maxReplyBytes = null)
+        TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? readTimeout = null, bool startManager = true, int? maxReplyBytes = null,
+        int? maxRequestBytes = null, long? maxBufferedRequestBytes = null, int? maxConnections = null)
     {
         var manager = new ExtensionManagerDouble();
         configureManager?.Invoke(manager);
@@ -45,10 +46,13 @@ internal sealed class ServerHarness : IAsyncDisposable
             ManagerSocketPath = manager.SocketPath,
             Interval = interval ?? TimeSpan.FromMilliseconds(300),
             Timeout = timeout ?? TimeSpan.FromSeconds(10),
-            ConnectionReadTimeout = readTimeout ?? TimeSpan.FromSeconds(30),
+            RequestTimeout = readTimeout ?? TimeSpan.FromSeconds(30),
             Name = "osquery-bpf-test",
             Version = "1.2.3",
-            MaxReplyBytes = maxReplyBytes ?? 96 * 1024 * 1024,
+            MaxReplyBytes = maxReplyBytes ?? 64 * 1024 * 1024,
+            MaxRequestBytes = maxRequestBytes ?? 16 * 1024 * 1024,
+            MaxBufferedRequestBytes = maxBufferedRequestBytes ?? 32L * 1024 * 1024,
+            MaxConnections = maxConnections ?? 256,
         }, tables, TestLogger);
         return new ServerHarness(manager, server, tables);
     }

@@ -43,7 +43,7 @@ internal sealed class SyntheticTable : ITablePlugin
 
     public Exception? ThrowThis { get; set; }
 
-    public ValueTask<List<Dictionary<string, string>>> GenerateAsync(QueryContext context, CancellationToken cancellationToken)
+    public ValueTask GenerateAsync(QueryContext context, TableRows rows, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _generateCalls);
         LastContext = context;
@@ -55,7 +55,6 @@ internal sealed class SyntheticTable : ITablePlugin
         }
         if (ThrowThis is { } e)
             throw e;
-        var rows = new List<Dictionary<string, string>>(RowCount);
         for (var i = 0; i < RowCount; i++)
         {
             rows.Add(new Dictionary<string, string>
@@ -70,6 +69,6 @@ internal sealed class SyntheticTable : ITablePlugin
                 ["data"] = Convert.ToHexString([(byte)i, 0xff]),
             });
         }
-        return ValueTask.FromResult(rows);
+        return ValueTask.CompletedTask;
     }
 }

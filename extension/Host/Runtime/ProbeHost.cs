@@ -26,19 +26,28 @@ internal sealed class ProbeHost : IAsyncDisposable
 
     public ProbeRunner Runner { get; }
 
-    /// <summary>Opens the store (moving a corrupt database aside) and prepares the probes the settings enable.</summary>
-    public static ProbeHost Create(ExtensionSettings settings, string? databaseOverride, ILogger logger)
+    /// <summary>
+    /// Opens the store (moving a corrupt database aside) and prepares the probes the settings enable. With
+    /// <paramref name="readOnly"/> the store only reads a database another process writes, and no probe runs.
+    /// </summary>
+    /// <exception cref="StoreInUseException">Another process writes the database (unless <paramref name="readOnly"/>).</exception>
+    public static ProbeHost Create(ExtensionSettings settings, string? databaseOverride, bool readOnly, ILogger logger)
     {
         var storeOptions = settings.ToStoreOptions(line => logger.LogInformation("store: {Line}", line));
+        storeOptions.LogWarning = line => logger.LogWarning("store: {Line}", line);
+        storeOptions.ReadOnly = readOnly;
         if (databaseOverride is not null)
             storeOptions.DatabasePath = databaseOverride;
-        if (!storeOptions.DatabasePath.Equals(StoreOptions.InMemory, StringComparison.Ordinal))
+        if (!readOnly && !storeOptions.DatabasePath.Equals(StoreOptions.InMemory, StringComparison.Ordinal))
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(storeOptions.DatabasePath))!);
         var store = EventStore.Open(storeOptions);
-        var probes = settings.Probes.Distinct().Select(name => ProbeRunner.Known[name]);
+        var probes = readOnly ? [] : settings.Probes.Distinct().Select(name => ProbeRunner.Known[name]);
         var runner = new ProbeRunner(store, settings.ToProbeSettings(), probes, logger);
-        logger.LogInformation("Event store at {Path}; keeping up to {Rows} rows and {Age} s per table.",
-            storeOptions.DatabasePath, storeOptions.MaxRowsPerTable, storeOptions.MaxAgeSeconds);
+        if (readOnly)
+            logger.LogInformation("Reading the event store at {Path} read-only: no probes run here, its writer fills it.", storeOptions.DatabasePath);
+        else
+            logger.LogInformation("Event store at {Path}; keeping up to {Rows} rows and {Age} s per table.",
+                storeOptions.DatabasePath, storeOptions.MaxRowsPerTable, storeOptions.MaxAgeSeconds);
         return new ProbeHost(store, runner, logger);
     }
 

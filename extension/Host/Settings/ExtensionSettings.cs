@@ -31,6 +31,12 @@ internal sealed class ExtensionSettings
     /// <summary>Events that may wait for the writer before new ones are counted as dropped.</summary>
     public int QueueCapacity { get; set; } = 65_536;
 
+    /// <summary>Ingest budget per process and table, in events per second, applied when the writer falls behind; 0: off.</summary>
+    public long MaxEventsPerProcess { get; set; } = 2_000;
+
+    /// <summary>The same budget for all processes of one user together; 0: off.</summary>
+    public long MaxEventsPerUser { get; set; } = 10_000;
+
     /// <summary>Which probes run: process, file, socket, dns. Default: all.</summary>
     public List<string> Probes { get; set; } = ["process", "file", "socket", "dns"];
 
@@ -102,6 +108,8 @@ internal sealed class ExtensionSettings
         }
         if (MaxRows < 1 || MaxAgeSeconds is < 1 || QueueCapacity < 1)
             throw new SettingsException($"The settings file '{source}' needs max_rows, max_age_seconds and queue_capacity of at least 1.");
+        if (MaxEventsPerProcess < 0 || MaxEventsPerUser < 0)
+            throw new SettingsException($"The settings file '{source}' needs max_events_per_process and max_events_per_user of 0 (off) or more.");
         try
         {
             ToProbeSettings().Validate();
@@ -112,6 +120,33 @@ internal sealed class ExtensionSettings
         }
     }
 
+    /// <summary>
+    /// The keys whose value differs between <paramref name="before"/> and <paramref name="after"/> and that only take
+    /// effect when the extension starts (everything but max_rows and max_age_seconds).
+    /// </summary>
+    public static List<string> KeysNeedingRestart(ExtensionSettings before, ExtensionSettings after)
+    {
+        var changed = new List<string>();
+        void Check(string key, bool same)
+        {
+            if (!same)
+                changed.Add(key);
+        }
+        Check("database", before.Database == after.Database);
+        Check("event_based", before.EventBased == after.EventBased);
+        Check("queue_capacity", before.QueueCapacity == after.QueueCapacity);
+        Check("max_events_per_process", before.MaxEventsPerProcess == after.MaxEventsPerProcess);
+        Check("max_events_per_user", before.MaxEventsPerUser == after.MaxEventsPerUser);
+        Check("probes", before.Probes.SequenceEqual(after.Probes));
+        Check("max_argv_bytes", before.MaxArgvBytes == after.MaxArgvBytes);
+        Check("max_args", before.MaxArgs == after.MaxArgs);
+        Check("record_forks", before.RecordForks == after.RecordForks);
+        Check("record_read_opens", before.RecordReadOpens == after.RecordReadOpens);
+        Check("file_include_prefixes", before.FileIncludePrefixes.SequenceEqual(after.FileIncludePrefixes));
+        Check("file_exclude_prefixes", before.FileExcludePrefixes.SequenceEqual(after.FileExcludePrefixes));
+        return changed;
+    }
+
     /// <summary>The store's options; <paramref name="log"/> receives the store's log lines.</summary>
     public StoreOptions ToStoreOptions(Action<string>? log) => new()
     {
@@ -119,6 +154,8 @@ internal sealed class ExtensionSettings
         MaxRowsPerTable = MaxRows,
         MaxAgeSeconds = MaxAgeSeconds ?? StoreOptions.DefaultMaxAgeSeconds,
         ChannelCapacity = QueueCapacity,
+        MaxEventsPerProcess = MaxEventsPerProcess,
+        MaxEventsPerUser = MaxEventsPerUser,
         EventBased = EventBased,
         Log = log,
     };

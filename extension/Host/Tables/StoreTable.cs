@@ -29,7 +29,7 @@ internal sealed class StoreTable : ITablePlugin
 
     public TableAttributes Attributes { get; }
 
-    public async ValueTask<List<Dictionary<string, string>>> GenerateAsync(QueryContext context, CancellationToken cancellationToken)
+    public async ValueTask GenerateAsync(QueryContext context, TableRows rows, CancellationToken cancellationToken)
     {
         var constraints = new List<StoreConstraint>();
         foreach (var (column, list) in context.Constraints)
@@ -37,7 +37,34 @@ internal sealed class StoreTable : ITablePlugin
             foreach (var constraint in list.Constraints)
                 constraints.Add(new StoreConstraint(column, (int)constraint.Operator, constraint.Expression));
         }
-        return await _store.QueryAsync(Name, constraints, context.ColumnsUsed, cancellationToken).ConfigureAwait(false);
+        // A result that does not fit in one reply is answered with the rows that fit, every row of the processes
+        // with fewer rows first (docs/scheduled-queries.md): a flood by a few processes must not make the whole
+        // window query fail and so hide everybody else's events. The store counts and logs what it left out.
+        var outcome = await _store.QueryAsync(Name, constraints, context.ColumnsUsed, new ReplySink(rows), fitToSink: true, cancellationToken)
+            .ConfigureAwait(false);
+        rows.TruncationReported = outcome.Truncated;
+    }
+
+    /// <summary>Passes the store's rows to the reply: SQLite's UTF-8 text and integers go straight into the Thrift bytes.</summary>
+    private sealed class ReplySink(TableRows rows) : IRowSink
+    {
+        private byte[][] _names = [];
+
+        public void Start(IReadOnlyList<string> columns) => _names = columns.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+
+        public void BeginRow() => rows.BeginRow();
+
+        public void Text(int column, ReadOnlySpan<byte> utf8) => rows.Add(_names[column], utf8);
+
+        public void Integer(int column, long value) => rows.Add(_names[column], value);
+
+        public void Null(int column) => rows.Add(_names[column], ReadOnlySpan<byte>.Empty);
+
+        public bool EndRow() => rows.EndRow();
+
+        public void Restart() => rows.Clear();
+
+        public long FreeBytes => rows.MaxBytes - rows.Bytes;
     }
 
     private static OsqueryBpf.Osquery.Tables.ColumnDefinition ToRoute(OsqueryBpf.Tables.Schema.ColumnDefinition column) =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Osquery.Thrift;
 using Thrift;
 using Thrift.Protocol;
@@ -7,9 +8,9 @@ using Thrift.Protocol.Entities;
 namespace OsqueryBpf.Osquery.Server;
 
 /// <summary>
-/// The generated Extension processor with <c>call</c> replaced by a path that encodes the reply in one pass
-/// (<see cref="CallReplyEncoder"/>) and refuses replies osqueryd could not read. ping, shutdown and unknown
-/// method names keep the generated handling.
+/// The generated Extension processor with <c>call</c> replaced by a path that lets the table encode its rows
+/// straight into the reply (<see cref="TableRows"/>, <see cref="CallReply"/>) and bounds their size to what
+/// osqueryd can read. ping, shutdown and unknown method names keep the generated handling.
 /// </summary>
 internal sealed class ExtensionProcessor : Extension.AsyncProcessor
 {
@@ -17,18 +18,28 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
     /// The largest reply we send. osqueryd links Thrift C++ 0.17, whose buffered transport refuses messages
     /// over 100 MiB; a bigger result becomes a clear error instead of a broken connection.
     /// </summary>
-    public const int DefaultMaxReplyBytes = 96 * 1024 * 1024;
+    public const int DefaultMaxReplyBytes = 64 * 1024 * 1024;
 
-    private readonly Extension.IAsync _handler;
+    /// <summary>Room kept in a reply for its head and status message.</summary>
+    private const int ReplyHeadroom = CallReply.HeadBytes + CallReply.MaxMessageBytes;
+
+    private readonly TablePluginRouter _router;
     private readonly ILogger _logger;
     private readonly int _maxReplyBytes;
+    private readonly TimeSpan _replyTimeout;
+    private readonly MemoryTrimmer? _trimmer;
+    private readonly GenerateSlots _slots;
 
-    public ExtensionProcessor(Extension.IAsync handler, ILogger logger, int maxReplyBytes = DefaultMaxReplyBytes)
+    public ExtensionProcessor(Extension.IAsync handler, TablePluginRouter router, GenerateSlots slots, ILogger logger,
+        int maxReplyBytes = DefaultMaxReplyBytes, TimeSpan? replyTimeout = null, MemoryTrimmer? trimmer = null)
         : base(handler, new ForwardingLogger<Extension.AsyncProcessor>(logger))
     {
-        _handler = handler;
+        _router = router;
+        _slots = slots;
         _logger = logger;
-        _maxReplyBytes = maxReplyBytes;
+        _maxReplyBytes = Math.Max(maxReplyBytes, 2 * ReplyHeadroom);
+        _replyTimeout = replyTimeout ?? TimeSpan.FromSeconds(60);
+        _trimmer = trimmer;
         processMap_["call"] = CallAsync;
     }
 
@@ -38,39 +49,53 @@ internal sealed class ExtensionProcessor : Extension.AsyncProcessor
         await args.ReadAsync(input, cancellationToken).ConfigureAwait(false);
         await input.ReadMessageEndAsync(cancellationToken).ConfigureAwait(false);
 
-        ExtensionResponse response;
+        // A generate holds its reply, up to the reply cap, until the reply is written: it takes a turn for that long.
+        var generate = args.Registry == TablePluginRouter.TableRegistry && args.Request?.GetValueOrDefault("action") == "generate";
+        using var turn = generate ? await _slots.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
+        var rows = new TableRows(_maxReplyBytes - ReplyHeadroom);
+        ExtensionStatus status;
+        if (generate && turn is null)
+        {
+            status = new ExtensionStatus
+            {
+                Code = 1,
+                Message = $"Table '{args.Item}' is busy: {_slots.Concurrent} generates are running and {_slots.Queued} are waiting. Try again.",
+                Uuid = _router.Uuid,
+            };
+        }
+        else
+        {
+            try
+            {
+                status = await _router.CallAsync(args.Registry, args.Item, args.Request, rows, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError("call({Registry}, {Item}) failed: {Message}", args.Registry, args.Item, e.Message);
+                await WriteExceptionAsync(seqId, output, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+        if (status.Code != 0)
+            _logger.LogDebug("call({Registry}, {Item}) answered {Code}: {Message}", args.Registry, args.Item, status.Code, status.Message);
+
+        // osqueryd reads its reply at once; a peer that stops reading must not hold a large reply forever.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_replyTimeout);
         try
         {
-            response = await _handler.call(args.Registry, args.Item, args.Request, cancellationToken).ConfigureAwait(false);
+            await CallReply.WriteAsync(output.Transport, seqId, status, rows, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            _logger.LogError("call({Registry}, {Item}) failed: {Message}", args.Registry, args.Item, e.Message);
-            await WriteExceptionAsync(seqId, output, cancellationToken).ConfigureAwait(false);
-            return;
+            throw new TimeoutException($"The peer did not read the reply to call({args.Item}) within {_replyTimeout.TotalSeconds:0} s.");
         }
-
-        using var encoder = new CallReplyEncoder();
-        encoder.Encode(seqId, response);
-        if (encoder.Length > _maxReplyBytes)
+        finally
         {
-            var rows = response.Response?.Count ?? 0;
-            _logger.LogWarning("call({Registry}, {Item}) produced {Bytes} bytes in {Rows} rows; replying with an error instead.",
-                args.Registry, args.Item, encoder.Length, rows);
-            encoder.Encode(seqId, new ExtensionResponse
-            {
-                Status = new ExtensionStatus
-                {
-                    Code = 1,
-                    Message = $"The result of '{args.Item}' has {rows} rows ({encoder.Length} bytes), more than osqueryd " +
-                              $"accepts in one reply ({_maxReplyBytes} bytes here); constrain the query, for example with a time range.",
-                    Uuid = response.Status?.Uuid ?? 0,
-                },
-                Response = [],
-            });
+            var bytes = rows.Bytes;
+            rows.Clear();
+            _trimmer?.ReplySent(bytes);
         }
-        await output.Transport.WriteAsync(encoder.Buffer, 0, encoder.Length, cancellationToken).ConfigureAwait(false);
-        await output.Transport.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task WriteExceptionAsync(int seqId, TProtocol output, CancellationToken cancellationToken)

@@ -26,6 +26,8 @@ public sealed class ExtensionServer
 
     private readonly ExtensionServerOptions _options;
     private readonly TablePluginRouter _router;
+    private readonly GenerateSlots _slots; // shared by the listeners of successive registrations
+    private readonly MemoryTrimmer _trimmer;
     private readonly ExtensionManagerClient _manager;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,6 +45,8 @@ public sealed class ExtensionServer
             throw new ArgumentException(problem, nameof(options));
         _options = options;
         _router = new TablePluginRouter(tables);
+        _slots = new GenerateSlots(options.MaxConcurrentGenerates, options.MaxQueuedGenerates);
+        _trimmer = new MemoryTrimmer(_slots);
         _manager = new ExtensionManagerClient(options.ManagerSocketPath, options.ManagerCallTimeout);
         _logger = logger;
     }
@@ -59,6 +63,15 @@ public sealed class ExtensionServer
 
     /// <summary>The socket we listen on, or null when not listening.</summary>
     public string? ExtensionSocketPath => _listener?.Path;
+
+    /// <summary>The listener of the current registration (connection counters), or null when not listening.</summary>
+    internal ExtensionListener? Listener => _listener;
+
+    /// <summary>Counters of the extension socket, or null when not listening.</summary>
+    public ConnectionCounters? Connections => _listener is { } listener
+        ? new ConnectionCounters(listener.ConnectionsAccepted, listener.ConnectionsFailed, listener.ConnectionsShed,
+            listener.ConnectionsRefused, listener.OpenConnections)
+        : null;
 
     /// <summary>osqueryd's flags, read once after the first registration; empty until then or if that failed.</summary>
     public ManagerOptions ManagerOptions { get; private set; } = ManagerOptions.Empty;
@@ -207,8 +220,8 @@ public sealed class ExtensionServer
 
         var uuid = status.Uuid;
         var path = _options.ExtensionSocketPath(uuid);
-        var listener = new ExtensionListener(path, new ExtensionHandler(_router, RequestShutdown),
-            ThriftSettings.CreateConfiguration(), _options.ConnectionReadTimeout, _logger, _options.MaxReplyBytes);
+        var listener = new ExtensionListener(path, new ExtensionHandler(() => _router.Uuid, RequestShutdown), _router, _slots,
+            _options, _logger, _trimmer);
         try
         {
             listener.Start();

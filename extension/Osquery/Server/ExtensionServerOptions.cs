@@ -1,3 +1,5 @@
+using OsqueryBpf.Osquery.Transport;
+
 namespace OsqueryBpf.Osquery.Server;
 
 /// <summary>Settings of <see cref="ExtensionServer"/>; the first three come from osqueryd's command line.</summary>
@@ -36,14 +38,49 @@ public sealed class ExtensionServerOptions
     /// <summary>Upper bound for one call to the manager, connect included.</summary>
     public TimeSpan ManagerCallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an accepted connection may stay silent while we wait for its next request.</summary>
-    public TimeSpan ConnectionReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a connection may take to deliver a whole request, counted from when it starts waiting for one
+    /// (right after it connects, or after the previous reply). osqueryd writes each request in one go as soon as
+    /// it connects, so this only ends idle and trickling connections.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the peer may take to read a reply before the connection is closed.</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Connections open at once. osqueryd opens one per ping and per call and closes it after the reply, so a
+    /// handful is normal; when all are taken, the one that has waited longest for its request is closed.
+    /// </summary>
+    public int MaxConnections { get; init; } = 256;
+
+    /// <summary>
+    /// The largest request read. Requests to an extension are small (a call with a context JSON); 16 MiB leaves
+    /// room for huge IN lists.
+    /// </summary>
+    public int MaxRequestBytes { get; init; } = ThriftSettings.DefaultMaxMessageSize;
+
+    /// <summary>
+    /// Bytes all connections together may hold in unfinished requests, beyond a 4 KiB buffer each. When it is
+    /// spent, connections that have waited longer for the rest of their request are closed first.
+    /// </summary>
+    public long MaxBufferedRequestBytes { get; init; } = 32L * 1024 * 1024;
 
     /// <summary>
     /// The largest call reply sent; a bigger table result is answered with status code 1 and a message saying
-    /// so. osqueryd (Thrift C++ 0.17) refuses messages over 100 MiB, so the default stays below that.
+    /// so (or, for a table that chooses to, with the rows that fit). osqueryd (Thrift C++ 0.17) refuses messages
+    /// over 100 MiB, so the default stays well below that.
     /// </summary>
-    public int MaxReplyBytes { get; init; } = 96 * 1024 * 1024;
+    public int MaxReplyBytes { get; init; } = ExtensionProcessor.DefaultMaxReplyBytes;
+
+    /// <summary>
+    /// Generates that run at once. Each holds its reply (up to <see cref="MaxReplyBytes"/>) while it runs, so this
+    /// bounds the memory of concurrent queries (docs/memory.md); others wait their turn.
+    /// </summary>
+    public int MaxConcurrentGenerates { get; init; } = 2;
+
+    /// <summary>Generates that may wait for a turn; beyond that a call fails at once with status code 1.</summary>
+    public int MaxQueuedGenerates { get; init; } = 16;
 
     /// <summary>The socket path osqueryd expects for uuid <paramref name="uuid"/>: "&lt;manager&gt;.&lt;uuid&gt;".</summary>
     public string ExtensionSocketPath(long uuid) => $"{ManagerSocketPath}.{uuid}";

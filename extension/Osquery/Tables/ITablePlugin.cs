@@ -16,11 +16,12 @@ public interface ITablePlugin
     TableAttributes Attributes { get; }
 
     /// <summary>
-    /// Produces the rows for one scan. Each row maps column names to values, all of them strings in plain
-    /// invariant decimal form (see <see cref="RowValues"/>); keys that are not columns are ignored by osqueryd.
-    /// The list is handed to Thrift as is, so large results are not copied. Constraints in
+    /// Produces the rows for one scan into <paramref name="rows"/>, each a set of column names and values, all of
+    /// them strings in plain invariant decimal form (see <see cref="RowValues"/>); keys that are not columns are
+    /// ignored by osqueryd. The rows are encoded into the reply as they are added, so a large result is never held
+    /// twice. <see cref="TableRows.EndRow"/> returns false when a row does not fit in one reply. Constraints in
     /// <paramref name="context"/> are an optimisation only: osqueryd's SQLite re-applies every WHERE term.
-    /// Exceptions become a failed call (status code 1) with the exception's message.
+    /// Exceptions become a failed call (status code 1, no rows) with the exception's message.
     /// </summary>
-    ValueTask<List<Dictionary<string, string>>> GenerateAsync(QueryContext context, CancellationToken cancellationToken);
+    ValueTask GenerateAsync(QueryContext context, TableRows rows, CancellationToken cancellationToken);
 }

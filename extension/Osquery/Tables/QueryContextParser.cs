@@ -26,6 +26,12 @@ internal static class QueryContextParser
         {
             throw new FormatException($"The query context is not valid JSON: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or OverflowException or DecoderFallbackException)
+        {
+            // Utf8JsonReader accepts escapes it cannot turn into a string (a lone surrogate such as \ud800 makes
+            // GetString throw InvalidOperationException); every such failure is bad input, reported as such.
+            throw new FormatException($"The query context cannot be read: {e.Message}", e);
+        }
     }
 
     private static QueryContext ParseCore(ReadOnlySpan<byte> utf8, IReadOnlyList<ColumnDefinition>? columns)

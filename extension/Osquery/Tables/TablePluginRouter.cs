@@ -53,73 +53,81 @@ public sealed class TablePluginRouter
         };
     }
 
-    /// <summary>Handles one call(registry, item, request).</summary>
-    public async Task<ExtensionResponse> CallAsync(
-        string? registry, string? item, Dictionary<string, string>? request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles one call(registry, item, request): the rows go into <paramref name="rows"/>, the returned status says
+    /// whether it worked. On failure <paramref name="rows"/> is left empty. Never throws for bad requests or failing
+    /// tables; only cancellation of <paramref name="cancellationToken"/> ends it early.
+    /// </summary>
+    public async Task<ExtensionStatus> CallAsync(
+        string? registry, string? item, Dictionary<string, string>? request, TableRows rows, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(rows);
         if (!string.Equals(registry, TableRegistry, StringComparison.Ordinal))
-            return Failure($"Unknown registry '{registry}': this extension serves only table plugins.");
+            return Failure(rows, $"Unknown registry '{registry}': this extension serves only table plugins.");
         if (item is null || !_tables.TryGetValue(item, out var table))
-            return Failure($"Unknown table plugin '{item}'.");
+            return Failure(rows, $"Unknown table plugin '{item}'.");
         if (request is null || !request.TryGetValue("action", out var action))
-            return Failure("Table plugins must include a request action");
+            return Failure(rows, "Table plugins must include a request action");
 
         switch (action)
         {
             case "columns":
-                return Success(_routes[table.Name]);
+                foreach (var route in _routes[table.Name])
+                    rows.Add(route);
+                return Success();
             case "generate":
-                return await GenerateAsync(table, request, cancellationToken).ConfigureAwait(false);
+                return await GenerateAsync(table, request, rows, cancellationToken).ConfigureAwait(false);
             case "insert" or "update" or "delete":
                 // osqueryd expects exactly one row with a status key; "readonly" gives "table X may not be modified".
-                return Success([new Dictionary<string, string>(StringComparer.Ordinal) { ["status"] = "readonly" }]);
+                rows.Add([new KeyValuePair<string, string>("status", "readonly")]);
+                return Success();
             default:
-                return Failure($"Unknown table plugin action: {action}");
+                return Failure(rows, $"Unknown table plugin action: {action}");
         }
     }
 
-    private async Task<ExtensionResponse> GenerateAsync(
-        ITablePlugin table, Dictionary<string, string> request, CancellationToken cancellationToken)
+    private async Task<ExtensionStatus> GenerateAsync(
+        ITablePlugin table, Dictionary<string, string> request, TableRows rows, CancellationToken cancellationToken)
     {
         QueryContext context;
         try
         {
             context = QueryContext.Parse(request.GetValueOrDefault("context"), table.Columns);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Failure($"Table '{table.Name}' received a bad query context: {e.Message}");
+            return Failure(rows, $"Table '{table.Name}' received a bad query context: {e.Message}");
         }
 
         try
         {
             // A dedicated thread keeps a synchronous generate (SQLite reads) from tying up the thread pool, which
             // also serves osqueryd's health pings: a slow table must never make a ping late.
-            var rows = await Task.Factory.StartNew(
-                    () => table.GenerateAsync(context, cancellationToken).AsTask(),
+            await Task.Factory.StartNew(
+                    () => table.GenerateAsync(context, rows, cancellationToken).AsTask(),
                     cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
                 .Unwrap().ConfigureAwait(false);
-            return Success(rows ?? []);
+            if (rows.Refused > 0 && !rows.TruncationReported)
+                return Failure(rows, $"The result of '{table.Name}' is larger than osqueryd accepts in one reply " +
+                                     $"({rows.MaxBytes} bytes here; {rows.Count} rows fitted, {rows.Refused} did not). " +
+                                     "Constrain the query, for example with a time range.");
+            return Success();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Failure($"Generating table '{table.Name}' was cancelled because the extension is stopping.");
+            return Failure(rows, $"Generating table '{table.Name}' was cancelled because the extension is stopping.");
         }
         catch (Exception e)
         {
-            return Failure($"Generating table '{table.Name}' failed: {e.Message}");
+            return Failure(rows, $"Generating table '{table.Name}' failed: {e.Message}");
         }
     }
 
-    private ExtensionResponse Success(List<Dictionary<string, string>> rows) => new()
-    {
-        Status = new ExtensionStatus { Code = 0, Message = "OK", Uuid = Uuid },
-        Response = rows,
-    };
+    private ExtensionStatus Success() => new() { Code = 0, Message = "OK", Uuid = Uuid };
 
-    private ExtensionResponse Failure(string message) => new()
+    private ExtensionStatus Failure(TableRows rows, string message)
     {
-        Status = new ExtensionStatus { Code = 1, Message = message, Uuid = Uuid },
-        Response = [],
-    };
+        rows.Clear();
+        return new ExtensionStatus { Code = 1, Message = message, Uuid = Uuid };
+    }
 }

@@ -1,0 +1,92 @@
+using System.Net.Sockets;
+
+namespace OsqueryBpf.Osquery.Transport;
+
+/// <summary>
+/// A listening UNIX domain stream socket at a path, as osqueryd's TServerSocket(path) makes. <see cref="Listen"/>
+/// replaces a stale file at the path; <see cref="Dispose"/> closes the socket and removes the file.
+/// </summary>
+internal sealed class UnixSocketListener : IDisposable
+{
+    /// <summary>
+    /// Pending connections the kernel queues for us. Accepting never waits on anything else, so the queue only
+    /// absorbs bursts; it is deep enough that a burst of strangers does not make osqueryd's connect wait.
+    /// </summary>
+    private const int Backlog = 512;
+
+    private readonly Lock _gate = new();
+    private Socket? _socket; // null until Listen and after Dispose
+
+    public UnixSocketListener(string path) => Path = path;
+
+    /// <summary>The socket file path.</summary>
+    public string Path { get; }
+
+    /// <summary>Binds and listens, replacing a leftover file at the path.</summary>
+    public void Listen()
+    {
+        lock (_gate)
+        {
+            if (_socket is not null)
+                return;
+            RemoveStaleFile(Path);
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                socket.Bind(new UnixDomainSocketEndPoint(Path));
+                socket.Listen(Backlog);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+            _socket = socket;
+        }
+    }
+
+    /// <summary>The next connection.</summary>
+    /// <exception cref="ObjectDisposedException">The listener was closed.</exception>
+    public ValueTask<Socket> AcceptAsync(CancellationToken cancellationToken)
+    {
+        Socket socket;
+        lock (_gate)
+            socket = _socket ?? throw new ObjectDisposedException(nameof(UnixSocketListener), $"The socket '{Path}' is not listening.");
+        return socket.AcceptAsync(cancellationToken);
+    }
+
+    /// <summary>Stops listening and removes the socket file.</summary>
+    public void Dispose()
+    {
+        Socket? socket;
+        lock (_gate)
+        {
+            socket = _socket;
+            _socket = null;
+        }
+        if (socket is null)
+            return;
+        socket.Dispose();
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // Another process may have replaced it already; nothing of ours is left to remove.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Removes a leftover socket file at the path, as osquery's C++ SDK does before binding: the name
+    /// <c>&lt;manager&gt;.&lt;uuid&gt;</c> belongs to whichever extension osqueryd gave that uuid, which is us now.
+    /// </summary>
+    internal static void RemoveStaleFile(string path)
+    {
+        if (File.Exists(path))
+            File.Delete(path);
+    }
+}
