@@ -87,7 +87,7 @@ public sealed partial class EventStore
         state.SelectOldestTime = Prepare($"SELECT min(\"time\") FROM {table.QuotedName}");
     }
 
-    private static SqliteType Affinity(ColumnDefinition column) =>
+    private static SqliteType Affinity(TableColumn column) =>
         column.Storage == StorageKind.Integer ? SqliteType.Integer : SqliteType.Text;
 
     private SqliteCommand Prepare(string sql, params (string Name, SqliteType Type)[] parameters)

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using OsqueryBpf.Tables.Query;
 using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Tables.Store;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables;
 
@@ -20,7 +21,7 @@ public sealed partial class EventStore
     /// </summary>
     /// <exception cref="ArgumentException">The table is not one of <see cref="EventTables.All"/>.</exception>
     /// <exception cref="ResultTooLargeException">The answer would exceed <see cref="StoreOptions.MaxResultBytes"/>.</exception>
-    public async Task<List<Dictionary<string, string>>> QueryAsync(string table, IReadOnlyList<Constraint> constraints,
+    public async Task<List<Dictionary<string, string>>> QueryAsync(string table, IReadOnlyList<ColumnConstraint> constraints,
         IReadOnlyCollection<string>? columnsUsed, CancellationToken cancellationToken = default)
     {
         var sink = new DictionarySink(_options.MaxResultBytes);
@@ -31,20 +32,20 @@ public sealed partial class EventStore
     }
 
     /// <summary>
-    /// The same query as <see cref="QueryAsync(string, IReadOnlyList{Constraint}, IReadOnlyCollection{string}?, CancellationToken)"/>,
+    /// The same query as <see cref="QueryAsync(string, IReadOnlyList{ColumnConstraint}, IReadOnlyCollection{string}?, CancellationToken)"/>,
     /// streamed into <paramref name="sink"/> as SQLite produces the rows: nothing is held besides what the sink
     /// keeps. When the sink has no room for a row, the query stops (<see cref="QueryOutcome.Complete"/> false),
     /// unless <paramref name="fitToSink"/> is set: then the store starts over and delivers what fits, choosing the
     /// rows that matter most (see <see cref="ExecuteFitted"/>), and counts and logs the rows it left out.
     /// </summary>
     /// <exception cref="ArgumentException">The table is not one of <see cref="EventTables.All"/>.</exception>
-    public async Task<QueryOutcome> QueryAsync(string table, IReadOnlyList<Constraint> constraints,
+    public async Task<QueryOutcome> QueryAsync(string table, IReadOnlyList<ColumnConstraint> constraints,
         IReadOnlyCollection<string>? columnsUsed, IRowSink sink, bool fitToSink = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
         ThrowIfDisposed();
         var definition = EventTables.Find(table) ?? throw new ArgumentException($"There is no table named '{table}'.", nameof(table));
-        constraints ??= Array.Empty<Constraint>();
+        constraints ??= Array.Empty<ColumnConstraint>();
         if (ReferenceEquals(definition, EventTables.Probes) && !IsReadOnly)
             return AnswerProbeStatus(constraints, columnsUsed, sink); // a read-only view reads the writer's copy below
         if (IsInMemory)
@@ -66,7 +67,7 @@ public sealed partial class EventStore
         return Answer(connection, definition, constraints, columnsUsed, sink, fitToSink, cancellationToken);
     }
 
-    private QueryOutcome Answer(SqliteConnection connection, TableDefinition definition, IReadOnlyList<Constraint> constraints,
+    private QueryOutcome Answer(SqliteConnection connection, TableDefinition definition, IReadOnlyList<ColumnConstraint> constraints,
         IReadOnlyCollection<string>? columnsUsed, IRowSink sink, bool fitToSink, CancellationToken cancellationToken)
     {
         var statement = SelectBuilder.Build(definition, constraints, columnsUsed);
@@ -133,7 +134,7 @@ public sealed partial class EventStore
     /// chosen rows are read in eid order, without sorting the whole result (SQLite would spill it to temporary files).
     /// </summary>
     private static (QueryOutcome Outcome, List<(long Pid, long Rows)> Busiest) ExecuteFitted(SqliteConnection connection,
-        TableDefinition definition, IReadOnlyList<Constraint> constraints, SelectStatement plain, IRowSink sink,
+        TableDefinition definition, IReadOnlyList<ColumnConstraint> constraints, SelectStatement plain, IRowSink sink,
         CancellationToken cancellationToken)
     {
         // The inner select has the query's own columns plus pid and eid, which the passes filter and order by.
@@ -179,7 +180,7 @@ public sealed partial class EventStore
     }
 
     /// <summary>One pass of <see cref="ExecuteFitted"/>: the rows of some processes, in eid order.</summary>
-    private static SelectStatement Pass(SelectStatement inner, string outerColumns, IReadOnlyList<ColumnDefinition> columns,
+    private static SelectStatement Pass(SelectStatement inner, string outerColumns, IReadOnlyList<TableColumn> columns,
         IEnumerable<long> pids, bool newestFirst)
     {
         var parameters = new List<KeyValuePair<string, object>>(inner.Parameters);
@@ -215,7 +216,7 @@ public sealed partial class EventStore
     /// ebpf_probes from memory: the latest statuses the host supplied, with the store's live row counts. '='
     /// constraints are applied (the table is tiny; osqueryd re-applies everything anyway).
     /// </summary>
-    private QueryOutcome AnswerProbeStatus(IReadOnlyList<Constraint> constraints, IReadOnlyCollection<string>? columnsUsed, IRowSink sink)
+    private QueryOutcome AnswerProbeStatus(IReadOnlyList<ColumnConstraint> constraints, IReadOnlyCollection<string>? columnsUsed, IRowSink sink)
     {
         var definition = EventTables.Probes;
         var columns = columnsUsed is null
@@ -252,9 +253,9 @@ public sealed partial class EventStore
     }
 
     /// <summary>False when an '=' constraint (or several, as for IN) on a column rules the row out.</summary>
-    private static bool MatchesEquals(TableDefinition table, ProbeStatusRow row, IReadOnlyList<Constraint> constraints)
+    private static bool MatchesEquals(TableDefinition table, ProbeStatusRow row, IReadOnlyList<ColumnConstraint> constraints)
     {
-        foreach (var group in constraints.Where(c => c.Operator == ConstraintOperator.Equal && c.Column is not null && c.Value is not null)
+        foreach (var group in constraints.Where(c => c.Operator == ConstraintOperator.Equals && c.Column is not null && c.Expression is not null)
                      .GroupBy(c => c.Column!, StringComparer.Ordinal))
         {
             var column = table.FindColumn(group.Key);
@@ -267,14 +268,14 @@ public sealed partial class EventStore
                 if (column.Nullable && value == ColumnListBuilder<object>.Null)
                     return false; // NULL equals nothing
                 text = value.ToString(CultureInfo.InvariantCulture);
-                if (!group.All(c => SelectBuilder.TryParseNumber(c.Value!, out _)))
+                if (!group.All(c => SelectBuilder.TryParseNumber(c.Expression!, out _)))
                     continue; // compared as text by osqueryd; leave it to osqueryd
-                if (!group.Any(c => SelectBuilder.TryParseNumber(c.Value!, out var n) && n is long l && l == value))
+                if (!group.Any(c => SelectBuilder.TryParseNumber(c.Expression!, out var n) && n is long l && l == value))
                     return false;
                 continue;
             }
             text = column.TextOf!(row);
-            if (!group.Any(c => string.Equals(c.Value, text, StringComparison.Ordinal)))
+            if (!group.Any(c => string.Equals(c.Expression, text, StringComparison.Ordinal)))
                 return false;
         }
         return true;

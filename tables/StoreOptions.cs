@@ -1,3 +1,5 @@
+using OsqueryBpf.Osquery.Tables;
+
 namespace OsqueryBpf.Tables;
 
 /// <summary>Settings of the <see cref="EventStore"/>.</summary>
@@ -46,8 +48,8 @@ public sealed class StoreOptions
     public TimeSpan IdleInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A query result larger than this (counted as Thrift bytes) fails with a
-    /// <see cref="Query.ResultTooLargeException"/>. osqueryd refuses replies above 100 MiB.</summary>
-    public long MaxResultBytes { get; set; } = 64L * 1024 * 1024;
+    /// <see cref="Query.ResultTooLargeException"/>: the protocol's reply limit (osqueryd refuses replies above 100 MiB).</summary>
+    public long MaxResultBytes { get; set; } = ReplyLimits.MaxReplyBytes;
 
     /// <summary>
     /// Open an existing on-disk store for reading only: no writer, no lock, nothing written. This is how a second

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using OsqueryBpf.Events;
 using OsqueryBpf.Tables;
-using OsqueryBpf.Tables.Query;
+using OsqueryBpf.Osquery.Tables;
 
 // Measures the store on the file-event row shape:
 //  1. ingest rows/s through TryAdd -> channel -> batch writer (producer retries when the channel is full, so the
@@ -46,7 +46,7 @@ try
         }
         await warmUp.FlushAsync();
         for (var run = 0; run < 20; run++)
-            await warmUp.QueryAsync("ebpf_file_events", [new Constraint("time", ConstraintOperator.GreaterThan, "0")], null);
+            await warmUp.QueryAsync("ebpf_file_events", [new ColumnConstraint("time", ConstraintOperator.GreaterThan, "0")], null);
     }
 
     var options = new StoreOptions
@@ -106,8 +106,8 @@ try
     var from = baseTime + 600;
     var constraints = new[]
     {
-        new Constraint("time", ConstraintOperator.GreaterOrEqual, from.ToString(CultureInfo.InvariantCulture)),
-        new Constraint("time", ConstraintOperator.LessThan, (from + secondsFor10k).ToString(CultureInfo.InvariantCulture)),
+        new ColumnConstraint("time", ConstraintOperator.GreaterThanOrEquals, from.ToString(CultureInfo.InvariantCulture)),
+        new ColumnConstraint("time", ConstraintOperator.LessThan, (from + secondsFor10k).ToString(CultureInfo.InvariantCulture)),
     };
     var timings = new List<double>();
     var cpuTimings = new List<double>();

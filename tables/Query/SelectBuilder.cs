@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
 using OsqueryBpf.Tables.Schema;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Query;
 
 /// <summary>A parameterised SELECT over one store table and the columns it returns.</summary>
-internal sealed record SelectStatement(string Sql, IReadOnlyList<KeyValuePair<string, object>> Parameters, IReadOnlyList<ColumnDefinition> Columns);
+internal sealed record SelectStatement(string Sql, IReadOnlyList<KeyValuePair<string, object>> Parameters, IReadOnlyList<TableColumn> Columns);
 
 /// <summary>
 /// Turns osquery constraints into a parameterised SELECT. The rule: never filter MORE than osqueryd would; whatever
@@ -14,7 +15,7 @@ internal sealed record SelectStatement(string Sql, IReadOnlyList<KeyValuePair<st
 /// </summary>
 internal static class SelectBuilder
 {
-    public static SelectStatement Build(TableDefinition table, IReadOnlyList<Constraint> constraints, IReadOnlyCollection<string>? columnsUsed)
+    public static SelectStatement Build(TableDefinition table, IReadOnlyList<ColumnConstraint> constraints, IReadOnlyCollection<string>? columnsUsed)
     {
         var columns = SelectedColumns(table, columnsUsed);
         var sql = new StringBuilder("SELECT ");
@@ -34,7 +35,7 @@ internal static class SelectBuilder
         return new SelectStatement(sql.ToString(), parameters, columns);
     }
 
-    private static List<ColumnDefinition> SelectedColumns(TableDefinition table, IReadOnlyCollection<string>? columnsUsed)
+    private static List<TableColumn> SelectedColumns(TableDefinition table, IReadOnlyCollection<string>? columnsUsed)
     {
         if (columnsUsed is null)
             return table.Columns.ToList();
@@ -42,24 +43,24 @@ internal static class SelectBuilder
         return table.Columns.Where(c => wanted.Contains(c.Name)).ToList(); // unknown names are ignored
     }
 
-    private static Dictionary<ColumnDefinition, List<Constraint>> GroupByColumn(TableDefinition table, IReadOnlyList<Constraint> constraints)
+    private static Dictionary<TableColumn, List<ColumnConstraint>> GroupByColumn(TableDefinition table, IReadOnlyList<ColumnConstraint> constraints)
     {
-        var groups = new Dictionary<ColumnDefinition, List<Constraint>>(ReferenceEqualityComparer.Instance);
+        var groups = new Dictionary<TableColumn, List<ColumnConstraint>>(ReferenceEqualityComparer.Instance);
         foreach (var constraint in constraints)
         {
-            if (constraint.Column is null || constraint.Value is null)
+            if (constraint.Column is null || constraint.Expression is null)
                 continue;
             var column = table.FindColumn(constraint.Column);
             if (column is null)
                 continue; // not ours (an alias or a typo): osqueryd still applies it
             if (!groups.TryGetValue(column, out var list))
-                groups[column] = list = new List<Constraint>();
+                groups[column] = list = new List<ColumnConstraint>();
             list.Add(constraint);
         }
         return groups;
     }
 
-    private static void AddTerms(ColumnDefinition column, List<Constraint> constraints, List<string> terms, List<KeyValuePair<string, object>> parameters)
+    private static void AddTerms(TableColumn column, List<ColumnConstraint> constraints, List<string> terms, List<KeyValuePair<string, object>> parameters)
     {
         var numeric = column.Type.IsNumeric();
 
@@ -69,11 +70,11 @@ internal static class SelectBuilder
         var equalUsable = true;
         foreach (var constraint in constraints)
         {
-            if (constraint.Operator != ConstraintOperator.Equal)
+            if (constraint.Operator != ConstraintOperator.Equals)
                 continue;
             if (!numeric)
-                equalValues.Add(constraint.Value);
-            else if (TryParseNumber(constraint.Value, out var number))
+                equalValues.Add(constraint.Expression);
+            else if (TryParseNumber(constraint.Expression, out var number))
                 equalValues.Add(number);
             else
                 equalUsable = false; // osqueryd compares an integer with text; leave the whole list to it
@@ -91,30 +92,30 @@ internal static class SelectBuilder
             switch (constraint.Operator)
             {
                 case ConstraintOperator.GreaterThan:
-                case ConstraintOperator.GreaterOrEqual:
+                case ConstraintOperator.GreaterThanOrEquals:
                 case ConstraintOperator.LessThan:
-                case ConstraintOperator.LessOrEqual:
+                case ConstraintOperator.LessThanOrEquals:
                     // osqueryd never pushes ranges on TEXT columns; a TEXT column stored as a number (ntime,
                     // exit_code, fd) would compare differently here, so such a range is left to osqueryd.
-                    if (!numeric || !TryParseNumber(constraint.Value, out var bound))
+                    if (!numeric || !TryParseNumber(constraint.Expression, out var bound))
                         break;
                     terms.Add($"{column.QuotedName} {RangeOperator(constraint.Operator)} {AddParameter(parameters, bound)}");
                     break;
                 case ConstraintOperator.Like:
                     // Numbers are compared as their text form, which is exactly the decimal text we send osqueryd.
-                    terms.Add($"{column.QuotedName} LIKE {AddParameter(parameters, constraint.Value)}");
+                    terms.Add($"{column.QuotedName} LIKE {AddParameter(parameters, constraint.Expression)}");
                     break;
                 case ConstraintOperator.Glob:
-                    terms.Add($"{column.QuotedName} GLOB {AddParameter(parameters, constraint.Value)}");
+                    terms.Add($"{column.QuotedName} GLOB {AddParameter(parameters, constraint.Expression)}");
                     break;
             }
         }
     }
 
-    private static string RangeOperator(int op) => op switch
+    private static string RangeOperator(ConstraintOperator op) => op switch
     {
         ConstraintOperator.GreaterThan => ">",
-        ConstraintOperator.GreaterOrEqual => ">=",
+        ConstraintOperator.GreaterThanOrEquals => ">=",
         ConstraintOperator.LessThan => "<",
         _ => "<=",
     };

@@ -1,3 +1,5 @@
+using OsqueryBpf.Osquery.Tables;
+
 namespace OsqueryBpf.Tables.Schema;
 
 /// <summary>Builds the column list of one table from accessors on its row source <typeparamref name="T"/>.</summary>
@@ -6,13 +8,13 @@ internal sealed class ColumnListBuilder<T> where T : class
     /// <summary>A nullable Integer column returns this to mean NULL.</summary>
     public const long Null = long.MinValue;
 
-    private readonly List<ColumnDefinition> _columns = new();
+    private readonly List<TableColumn> _columns = new();
 
     /// <summary>A numeric column stored as a 64-bit integer.</summary>
     public ColumnListBuilder<T> Integer(string name, ColumnType type, string description, Func<T, long> value,
         ColumnOptions options = ColumnOptions.Default, bool nullable = false)
     {
-        _columns.Add(new ColumnDefinition(name, type, options, description, StorageKind.Integer, o => value((T)o), null, nullable));
+        _columns.Add(new TableColumn(name, type, options, description, StorageKind.Integer, o => value((T)o), null, nullable));
         return this;
     }
 
@@ -23,7 +25,7 @@ internal sealed class ColumnListBuilder<T> where T : class
     /// <summary>A TEXT column.</summary>
     public ColumnListBuilder<T> Text(string name, string description, Func<T, string> value, ColumnOptions options = ColumnOptions.Default)
     {
-        _columns.Add(new ColumnDefinition(name, ColumnType.Text, options, description, StorageKind.Text, null, o => value((T)o) ?? ""));
+        _columns.Add(new TableColumn(name, ColumnType.Text, options, description, StorageKind.Text, null, o => value((T)o) ?? ""));
         return this;
     }
 
@@ -31,18 +33,18 @@ internal sealed class ColumnListBuilder<T> where T : class
     /// stored as an integer, which SQLite compares with text constraints by converting the text.</summary>
     public ColumnListBuilder<T> NumberAsText(string name, string description, Func<T, long> value, ColumnOptions options = ColumnOptions.Default)
     {
-        _columns.Add(new ColumnDefinition(name, ColumnType.Text, options, description, StorageKind.Integer, o => value((T)o), null));
+        _columns.Add(new TableColumn(name, ColumnType.Text, options, description, StorageKind.Integer, o => value((T)o), null));
         return this;
     }
 
     /// <summary>The store-assigned event id: hidden, but filterable (INDEX | HIDDEN = 17).</summary>
     public ColumnListBuilder<T> Eid()
     {
-        _columns.Add(new ColumnDefinition("eid", ColumnType.BigInt, ColumnOptions.Index | ColumnOptions.Hidden,
+        _columns.Add(new TableColumn("eid", ColumnType.BigInt, ColumnOptions.Index | ColumnOptions.Hidden,
             "Event id: unique and strictly increasing per table, never reused, kept across restarts when the store is on disk.",
             StorageKind.Integer, null, null));
         return this;
     }
 
-    public IReadOnlyList<ColumnDefinition> Build() => _columns.ToArray();
+    public IReadOnlyList<TableColumn> Build() => _columns.ToArray();
 }

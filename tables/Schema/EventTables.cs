@@ -1,4 +1,5 @@
 using OsqueryBpf.Events;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Schema;
 

@@ -3,16 +3,16 @@ namespace OsqueryBpf.Tables.Schema;
 /// <summary>One table served to osqueryd: its name, description and columns, in the order osqueryd is told.</summary>
 public sealed class TableDefinition
 {
-    private readonly Dictionary<string, ColumnDefinition> _byName;
+    private readonly Dictionary<string, TableColumn> _byName;
 
-    internal TableDefinition(string name, string description, bool isEvented, Type? eventType, IReadOnlyList<ColumnDefinition> columns)
+    internal TableDefinition(string name, string description, bool isEvented, Type? eventType, IReadOnlyList<TableColumn> columns)
     {
         Name = name;
         Description = description;
         IsEvented = isEvented;
         EventType = eventType;
         Columns = columns;
-        _byName = new Dictionary<string, ColumnDefinition>(StringComparer.Ordinal);
+        _byName = new Dictionary<string, TableColumn>(StringComparer.Ordinal);
         foreach (var column in columns)
         {
             if (!_byName.TryAdd(column.Name, column))
@@ -35,10 +35,10 @@ public sealed class TableDefinition
     public Type? EventType { get; }
 
     /// <summary>The columns, in declaration order.</summary>
-    public IReadOnlyList<ColumnDefinition> Columns { get; }
+    public IReadOnlyList<TableColumn> Columns { get; }
 
     /// <summary>The column with this exact name, or null.</summary>
-    public ColumnDefinition? FindColumn(string name) => _byName.GetValueOrDefault(name);
+    public TableColumn? FindColumn(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>
     /// The value of osquery's optional <c>attributes</c> route for this table: EVENT_BASED (4) when

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Schema;
 
@@ -50,7 +51,7 @@ public static class TableReference
             foreach (var column in table.Columns)
             {
                 md.Append("| ").Append(column.Name)
-                  .Append(" | ").Append(column.Type.OsqueryName())
+                  .Append(" | ").Append(column.Type.ToWireName())
                   .Append(" | ").Append(OptionsText(column.Options))
                   .Append(" | ").Append(column.Description.Replace("|", "\\|", StringComparison.Ordinal))
                   .Append(" |\n");

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Store;
 

@@ -1,4 +1,3 @@
-using OsqueryBpf.Host.Tables;
 using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Tables;
 using OsqueryBpf.Tables.Schema;

@@ -1,5 +1,5 @@
-using OsqueryBpf.Tables.Query;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -21,7 +21,7 @@ public sealed class ConcurrencyTests
             while (!stop.IsCancellationRequested)
             {
                 var rows = await store.QueryAsync("ebpf_file_events",
-                    [new Constraint("time", ConstraintOperator.GreaterOrEqual, (now - 1).ToString())], ["eid", "path"]);
+                    [new ColumnConstraint("time", ConstraintOperator.GreaterThanOrEquals, (now - 1).ToString())], ["eid", "path"]);
                 Assert.All(rows, r => Assert.StartsWith("/c/", r["path"]));
                 var count = await standalone.RunAsync("SELECT count(*) FROM ebpf_file_events");
                 Assert.InRange(long.Parse(count.Rows[0][0]!), 0, 20_000);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -52,7 +53,7 @@ public sealed class EidTests
         {
             Stores.AddAll(store, Enumerable.Range(0, 5).Select(i => Stores.FileEvent(Stores.Now, "/new")));
             await store.FlushAsync();
-            var rows = await store.QueryAsync("ebpf_file_events", [new Query.Constraint("path", 2, "/new")], ["eid"]);
+            var rows = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", (ConstraintOperator)2, "/new")], ["eid"]);
             Assert.Equal(5, rows.Count);
             Assert.All(rows, r => Assert.True(long.Parse(r["eid"]) > highest));
         }

@@ -1,5 +1,5 @@
-using OsqueryBpf.Tables.Query;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -72,7 +72,7 @@ public sealed class FittedResultTests
     {
         var warnings = new LogLines();
         await using var store = await FloodedStoreAsync(warnings);
-        var window = new[] { new Constraint("time", ConstraintOperator.GreaterThan, (Stores.Now - 120).ToString()) };
+        var window = new[] { new ColumnConstraint("time", ConstraintOperator.GreaterThan, (Stores.Now - 120).ToString()) };
 
         // Room for about a thousand of the 5,050 rows.
         var sink = new CappedSink(maxBytes: 64 * 1024);

@@ -1,4 +1,5 @@
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -65,6 +66,6 @@ public sealed class FullDiskTests
         Assert.Equal(full.Dropped, after.Dropped);
         Assert.Equal(full.Written + 100, after.Written);
         Assert.Contains(warnings.Lines, l => l.Contains("writes again") && l.Contains($"({full.Dropped} events)"));
-        Assert.Equal(100, (await store.QueryAsync("ebpf_file_events", [new Query.Constraint("path", 2, "/after")], ["eid"])).Count);
+        Assert.Equal(100, (await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", (ConstraintOperator)2, "/after")], ["eid"])).Count);
     }
 }

@@ -1,4 +1,5 @@
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -38,7 +39,7 @@ public sealed class IngestBudgetTests
         Assert.Equal(counters.Dropped, counters.Refused); // nothing was lost to a full queue
         // Everything beyond the 500 waiting, the writer's batch in hand and the flood's 100 (200 across a second).
         Assert.InRange(counters.Refused, 2150, 2405);
-        var quiet = await store.QueryAsync("ebpf_file_events", [new Query.Constraint("pid", Query.ConstraintOperator.Equal, "100")], ["path"]);
+        var quiet = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("pid", ConstraintOperator.Equals, "100")], ["path"]);
         Assert.Equal(10, quiet.Count);
     }
 
@@ -68,7 +69,7 @@ public sealed class IngestBudgetTests
             }
         }
         await store.FlushAsync();
-        var many = await store.QueryAsync("ebpf_file_events", [new Query.Constraint("path", Query.ConstraintOperator.Like, "/many/%")], ["path"]);
+        var many = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Like, "/many/%")], ["path"]);
         Assert.InRange(many.Count, 200, 400); // the user's 200 a second (or 400 across a second boundary)
     }
 

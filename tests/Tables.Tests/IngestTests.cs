@@ -1,6 +1,7 @@
 using OsqueryBpf.Events;
 using OsqueryBpf.Tables.Query;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -179,7 +180,7 @@ public sealed class IngestTests
         var some = await store.QueryAsync("ebpf_file_events", [], ["path", "pid", "no_such_column"]);
         Assert.All(some, r => Assert.Equal(new[] { "path", "pid" }, r.Keys.Order()));
 
-        var none = await store.QueryAsync("ebpf_file_events", [new Constraint("path", ConstraintOperator.Like, "/p/%")], []);
+        var none = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Like, "/p/%")], []);
         Assert.Equal(3, none.Count); // count(*): one row per match, no keys
         Assert.All(none, r => Assert.Empty(r));
 
@@ -222,7 +223,7 @@ public sealed class IngestTests
         Assert.Equal("1700000000", file["loaded_at"]);
         Assert.Equal("", dns["loaded_at"]); // never loaded: NULL
 
-        var failed = await store.QueryAsync("ebpf_probes", [new Constraint("status", ConstraintOperator.Equal, "failed")], ["name"]);
+        var failed = await store.QueryAsync("ebpf_probes", [new ColumnConstraint("status", ConstraintOperator.Equals, "failed")], ["name"]);
         Assert.Equal("dns", Assert.Single(failed)["name"]);
 
         store.ReplaceProbeStatus(Array.Empty<ProbeStatus>());
@@ -289,7 +290,7 @@ public sealed class IngestTests
         Assert.Equal("ebpf_file_events", error.Table);
 
         var narrowed = await store.QueryAsync("ebpf_file_events",
-            [new Constraint("time", ConstraintOperator.GreaterThan, (now - 50).ToString())], null);
+            [new ColumnConstraint("time", ConstraintOperator.GreaterThan, (now - 50).ToString())], null);
         Assert.Equal(49, narrowed.Count);
     }
 

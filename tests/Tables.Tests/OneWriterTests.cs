@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
-using OsqueryBpf.Tables.Query;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -45,7 +45,7 @@ public sealed class OneWriterTests
 
         await using var view = EventStore.Open(Stores.OnDisk(path, o => o.ReadOnly = true));
         Assert.True(view.IsReadOnly);
-        Assert.Equal(5, (await view.QueryAsync("ebpf_file_events", [new Constraint("path", ConstraintOperator.Like, "/ro/%")], ["path"])).Count);
+        Assert.Equal(5, (await view.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Like, "/ro/%")], ["path"])).Count);
         var probe = Assert.Single(await view.QueryAsync("ebpf_probes", [], null));
         Assert.Equal("file", probe["name"]);
         Assert.Equal("3", probe["drops"]);
@@ -54,7 +54,7 @@ public sealed class OneWriterTests
         await view.FlushAsync(); // completes at once: there is no writer
         Stores.AddAll(writer, [Stores.FileEvent(Stores.Now, "/ro/late")]);
         await writer.FlushAsync();
-        Assert.Equal(6, (await view.QueryAsync("ebpf_file_events", [new Constraint("path", ConstraintOperator.Like, "/ro/%")], ["path"])).Count);
+        Assert.Equal(6, (await view.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Like, "/ro/%")], ["path"])).Count);
         // The view holds no lock: a second writer is still refused because of the first one only.
         Assert.Throws<StoreInUseException>(() => EventStore.Open(Stores.OnDisk(path)));
     }

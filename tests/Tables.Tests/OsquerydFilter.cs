@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using OsqueryBpf.Tables.Query;
 using OsqueryBpf.Tables.Schema;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -13,35 +13,35 @@ namespace OsqueryBpf.Tables.Tests;
 /// </summary>
 internal static class OsquerydFilter
 {
-    public static bool Matches(TableDefinition table, Dictionary<string, string> row, IEnumerable<Constraint> constraints) =>
+    public static bool Matches(TableDefinition table, Dictionary<string, string> row, IEnumerable<ColumnConstraint> constraints) =>
         constraints.All(c => Matches(table, row, c));
 
-    private static bool Matches(TableDefinition table, Dictionary<string, string> row, Constraint constraint)
+    private static bool Matches(TableDefinition table, Dictionary<string, string> row, ColumnConstraint constraint)
     {
         var column = table.FindColumn(constraint.Column);
         if (column is null)
             return true; // not a column of ours: the test only sends such terms to prove they are ignored
         var text = row[column.Name];
-        var numeric = column.Type != ColumnType.Text;
+        var numeric = column.Type.IsNumeric();
         long? number = numeric ? (text.Length == 0 ? null : long.Parse(text, CultureInfo.InvariantCulture)) : null;
         if (numeric && number is null)
             return false; // NULL compares as nothing (IS / IS NOT are not generated)
 
-        switch (constraint.Operator)
+        switch ((int)constraint.Operator)
         {
-            case ConstraintOperator.Like:
-                return Like(numeric ? number!.Value.ToString(CultureInfo.InvariantCulture) : text, constraint.Value);
-            case ConstraintOperator.Glob:
-                return Glob(numeric ? number!.Value.ToString(CultureInfo.InvariantCulture) : text, constraint.Value);
+            case (int)ConstraintOperator.Like:
+                return Like(numeric ? number!.Value.ToString(CultureInfo.InvariantCulture) : text, constraint.Expression);
+            case (int)ConstraintOperator.Glob:
+                return Glob(numeric ? number!.Value.ToString(CultureInfo.InvariantCulture) : text, constraint.Expression);
             case 2 or 4 or 8 or 16 or 32 or 68:
                 int order;
                 if (!numeric)
-                    order = string.CompareOrdinal(text, constraint.Value); // TEXT affinity: the value is compared as text
-                else if (AsNumber(constraint.Value) is { } rhs)
+                    order = string.CompareOrdinal(text, constraint.Expression); // TEXT affinity: the value is compared as text
+                else if (AsNumber(constraint.Expression) is { } rhs)
                     order = ((decimal)number!.Value).CompareTo(rhs);
                 else
                     order = -1; // SQLite: every number sorts before every text value
-                return constraint.Operator switch
+                return (int)constraint.Operator switch
                 {
                     2 => order == 0,
                     4 => order > 0,

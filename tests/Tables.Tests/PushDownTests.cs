@@ -4,6 +4,7 @@ using OsqueryBpf.Tables.Query;
 using OsqueryBpf.Tables.Schema;
 using Xunit;
 using Xunit.Abstractions;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -45,7 +46,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
             var pushed = await store.QueryAsync(table.Name, constraints, null);
             var expected = Eids(everything.Where(r => OsquerydFilter.Matches(table, r, constraints)));
             var got = Eids(pushed.Where(r => OsquerydFilter.Matches(table, r, constraints)));
-            var describe = string.Join(" AND ", constraints.Select(c => $"{c.Column} op{c.Operator} '{c.Value}'"));
+            var describe = string.Join(" AND ", constraints.Select(c => $"{c.Column} op{c.Operator} '{c.Expression}'"));
             Assert.True(expected.SetEquals(got), $"re-filtered results differ for {describe}: {expected.Count} expected, {got.Count} got; missing " +
                 string.Join(", ", expected.Except(got).Take(5)) + "; extra " + string.Join(", ", got.Except(expected).Take(5)));
             Assert.True(Eids(pushed).IsSubsetOf(Eids(everything)), describe);
@@ -78,20 +79,20 @@ public sealed class PushDownTests(ITestOutputHelper output)
         Stores.AddAll(store, new[] { Stores.FileEvent(Stores.Now, hostile), Stores.FileEvent(Stores.Now, "/plain") });
         await store.FlushAsync();
 
-        foreach (var op in new[] { ConstraintOperator.Equal, ConstraintOperator.Like, ConstraintOperator.Glob })
+        foreach (var op in new[] { ConstraintOperator.Equals, ConstraintOperator.Like, ConstraintOperator.Glob })
         {
-            var rows = await store.QueryAsync("ebpf_file_events", [new Constraint("path", op, hostile)], ["path"]);
+            var rows = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", (ConstraintOperator)op, hostile)], ["path"]);
             Assert.Equal(hostile, Assert.Single(rows)["path"]);
         }
         foreach (var column in new[] { "pid", "time", "eid", "exit_code", "mode" })
         {
             foreach (var op in new[] { 2, 4, 8, 16, 32, 65, 66 })
             {
-                var rows = await store.QueryAsync("ebpf_file_events", [new Constraint(column, op, hostile)], ["path"]);
+                var rows = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint(column, (ConstraintOperator)op, hostile)], ["path"]);
                 Assert.True(rows.Count <= 2);
             }
         }
-        Assert.Equal(2, (await store.QueryAsync("ebpf_file_events", [new Constraint(hostile, 2, "x")], ["path"])).Count);
+        Assert.Equal(2, (await store.QueryAsync("ebpf_file_events", [new ColumnConstraint(hostile, (ConstraintOperator)2, "x")], ["path"])).Count);
         Assert.Equal(2, (await store.QueryAsync("ebpf_file_events", [], null)).Count);
         Assert.Equal(2, store.GetCounters("ebpf_file_events").Rows);
     }
@@ -103,7 +104,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
         Stores.AddAll(store, Enumerable.Range(1, 5).Select(pid => Stores.FileEvent(Stores.Now, "/p", pid)));
         await store.FlushAsync();
         var rows = await store.QueryAsync("ebpf_file_events",
-            [new Constraint("pid", 2, "2"), new Constraint("pid", 2, "4"), new Constraint("pid", 2, "9")], ["pid"]);
+            [new ColumnConstraint("pid", (ConstraintOperator)2, "2"), new ColumnConstraint("pid", (ConstraintOperator)2, "4"), new ColumnConstraint("pid", (ConstraintOperator)2, "9")], ["pid"]);
         Assert.Equal(new[] { "2", "4" }, rows.Select(r => r["pid"]).Order());
     }
 
@@ -114,8 +115,8 @@ public sealed class PushDownTests(ITestOutputHelper output)
         Stores.AddAll(store, Enumerable.Range(1, 3).Select(pid => Stores.FileEvent(Stores.Now, "/p", pid)));
         await store.FlushAsync();
         // In osqueryd `pid < 'abc'` is true for every row (numbers sort before text): the store must not filter.
-        Assert.Equal(3, (await store.QueryAsync("ebpf_file_events", [new Constraint("pid", 16, "abc")], ["pid"])).Count);
-        Assert.Equal(3, (await store.QueryAsync("ebpf_file_events", [new Constraint("pid", 2, "2"), new Constraint("pid", 2, "0x2")], ["pid"])).Count);
+        Assert.Equal(3, (await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("pid", (ConstraintOperator)16, "abc")], ["pid"])).Count);
+        Assert.Equal(3, (await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("pid", (ConstraintOperator)2, "2"), new ColumnConstraint("pid", (ConstraintOperator)2, "0x2")], ["pid"])).Count);
     }
 
     [Fact]
@@ -125,10 +126,10 @@ public sealed class PushDownTests(ITestOutputHelper output)
         var now = Stores.Now;
         Stores.AddAll(store, Enumerable.Range(0, 100).Select(i => Stores.FileEvent(now - 100 + i)));
         await store.FlushAsync();
-        var rows = await store.QueryAsync("ebpf_file_events", [new Constraint("time", 4, (now - 10).ToString(CultureInfo.InvariantCulture))], ["time"]);
+        var rows = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("time", (ConstraintOperator)4, (now - 10).ToString(CultureInfo.InvariantCulture))], ["time"]);
         Assert.Equal(9, rows.Count);
 
-        var statement = SelectBuilder.Build(EventTables.File, [new Constraint("time", 4, "5")], null);
+        var statement = SelectBuilder.Build(EventTables.File, [new ColumnConstraint("time", (ConstraintOperator)4, "5")], null);
         var plan = await store.RunExclusiveAsync(connection =>
         {
             using var command = connection.CreateCommand();
@@ -144,19 +145,19 @@ public sealed class PushDownTests(ITestOutputHelper output)
         Assert.Contains("ebpf_file_events_time", plan);
     }
 
-    private static bool IsExactlyPushable(TableDefinition table, List<Constraint> constraints)
+    private static bool IsExactlyPushable(TableDefinition table, List<ColumnConstraint> constraints)
     {
-        if (constraints.GroupBy(c => (c.Column, c.Operator)).Any(g => g.Key.Operator == 2 && g.Count() > 1))
+        if (constraints.GroupBy(c => (c.Column, c.Operator)).Any(g => (int)g.Key.Operator == 2 && g.Count() > 1))
             return false; // several '=' are an IN list: a superset of their AND
         foreach (var c in constraints)
         {
             var column = table.FindColumn(c.Column);
-            if (column is null || c.Operator is not (2 or 4 or 8 or 16 or 32 or 65 or 66))
+            if (column is null || (int)c.Operator is not (2 or 4 or 8 or 16 or 32 or 65 or 66))
                 return false;
-            var numeric = column.Type != ColumnType.Text;
-            if (c.Operator is 2 or 4 or 8 or 16 or 32 && numeric && !SelectBuilder.TryParseNumber(c.Value, out _))
+            var numeric = column.Type.IsNumeric();
+            if ((int)c.Operator is 2 or 4 or 8 or 16 or 32 && numeric && !SelectBuilder.TryParseNumber(c.Expression, out _))
                 return false;
-            if (c.Operator is 4 or 8 or 16 or 32 && !numeric)
+            if ((int)c.Operator is 4 or 8 or 16 or 32 && !numeric)
                 return false;
         }
         return true;
@@ -179,7 +180,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
         ProbeError = random.Next(2) == 0,
     };
 
-    private static Constraint RandomConstraint(Random random, List<Dictionary<string, string>> rows)
+    private static ColumnConstraint RandomConstraint(Random random, List<Dictionary<string, string>> rows)
     {
         var column = Pick(random, ColumnNames);
         var op = Pick(random, Operators);
@@ -195,7 +196,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
                 _ => Pick(random, TextValues),
             },
         };
-        return new Constraint(column, op, value);
+        return new ColumnConstraint(column, (ConstraintOperator)op, value);
     }
 
     private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];

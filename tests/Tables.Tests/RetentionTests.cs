@@ -1,5 +1,5 @@
-using OsqueryBpf.Tables.Query;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -69,7 +69,7 @@ public sealed class RetentionTests
         Stores.AddAll(store, Enumerable.Range(0, 5000).Select(i => Stores.FileEvent(Stores.Now, "/f/" + i)));
         await store.FlushAsync();
         Assert.Equal(1000, store.GetCounters("ebpf_file_events").Rows);
-        var rows = await store.QueryAsync("ebpf_file_events", [new Constraint("path", ConstraintOperator.Equal, "/f/4999")], ["path"]);
+        var rows = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Equals, "/f/4999")], ["path"]);
         Assert.Single(rows);
     }
 }

@@ -2,6 +2,7 @@ using OsqueryBpf.Events;
 using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.TestSupport;
 using Xunit;
+using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -22,9 +23,9 @@ public sealed class SchemaTests
     [Fact]
     public void TypeNamesAreSpelledAsOsqueryDoes()
     {
-        Assert.Equal("UNSIGNED BIGINT", ColumnType.UnsignedBigInt.OsqueryName());
+        Assert.Equal("UNSIGNED BIGINT", ColumnType.UnsignedBigInt.ToWireName());
         foreach (var column in EventTables.All.SelectMany(t => t.Columns))
-            Assert.Contains(column.Type.OsqueryName(), OsqueryTypeNames);
+            Assert.Contains(column.Type.ToWireName(), OsqueryTypeNames);
     }
 
     [Fact]

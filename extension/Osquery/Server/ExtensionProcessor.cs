@@ -14,11 +14,8 @@ namespace OsqueryBpf.Osquery.Server;
 /// </summary>
 internal sealed class ExtensionProcessor : Extension.AsyncProcessor
 {
-    /// <summary>
-    /// The largest reply we send. osqueryd links Thrift C++ 0.17, whose buffered transport refuses messages
-    /// over 100 MiB; a bigger result becomes a clear error instead of a broken connection.
-    /// </summary>
-    public const int DefaultMaxReplyBytes = 64 * 1024 * 1024;
+    /// <summary>The largest reply we send (<see cref="ReplyLimits.MaxReplyBytes"/>).</summary>
+    public const int DefaultMaxReplyBytes = ReplyLimits.MaxReplyBytes;
 
     /// <summary>Room kept in a reply for its head and status message.</summary>
     private const int ReplyHeadroom = CallReply.HeadBytes + CallReply.MaxMessageBytes;

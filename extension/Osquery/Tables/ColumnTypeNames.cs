@@ -29,4 +29,7 @@ public static class ColumnTypeNames
             default: type = default; return false;
         }
     }
+
+    /// <summary>True for every type but TEXT (and BLOB): osqueryd compares such columns as numbers.</summary>
+    public static bool IsNumeric(this ColumnType type) => type is not (ColumnType.Text or ColumnType.Blob);
 }

@@ -29,6 +29,27 @@ public sealed class QueryContext
     /// </summary>
     public ulong? ColumnsUsedBitset { get; }
 
+    /// <summary>
+    /// A context with the given constraints, for callers that are not osqueryd (standalone SQL, tests, benchmarks).
+    /// </summary>
+    public static QueryContext Create(IEnumerable<ColumnConstraint> constraints, IReadOnlyList<string>? columnsUsed = null)
+    {
+        var lists = new Dictionary<string, ConstraintList>(StringComparer.Ordinal);
+        foreach (var group in constraints.GroupBy(c => c.Column, StringComparer.Ordinal))
+            lists[group.Key] = new ConstraintList("", group.Select(c => new Constraint(c.Operator, c.Expression)).ToArray());
+        return new QueryContext(lists, columnsUsed, null);
+    }
+
+    /// <summary>Every constraint, each with its column, in the order osqueryd listed them.</summary>
+    public IEnumerable<ColumnConstraint> AllConstraints()
+    {
+        foreach (var (column, list) in Constraints)
+        {
+            foreach (var constraint in list.Constraints)
+                yield return new ColumnConstraint(column, constraint.Operator, constraint.Expression);
+        }
+    }
+
     /// <summary>The constraints on <paramref name="column"/> with operator <paramref name="op"/>.</summary>
     public IEnumerable<string> ExpressionsFor(string column, ConstraintOperator op)
     {

@@ -1,16 +1,14 @@
 using OsqueryBpf.Osquery.Tables;
-using OsqueryBpf.Tables;
 using OsqueryBpf.Tables.Schema;
-using StoreConstraint = OsqueryBpf.Tables.Query.Constraint;
 
-namespace OsqueryBpf.Host.Tables;
+namespace OsqueryBpf.Tables;
 
 /// <summary>
 /// One store table served to osqueryd: the routes come from the table's definition in tables/Schema, and a
 /// generate call becomes a store query with osquery's constraints pushed down. The protocol layer turns an
 /// exception (a result too large for osqueryd, a closed store) into a status-1 reply with its message.
 /// </summary>
-internal sealed class StoreTable : ITablePlugin
+public sealed class StoreTable : ITablePlugin
 {
     private readonly EventStore _store;
     private readonly TableDefinition _definition;
@@ -19,24 +17,19 @@ internal sealed class StoreTable : ITablePlugin
     {
         _store = store;
         _definition = definition;
-        Columns = definition.Columns.Select(ToRoute).ToArray();
+        Columns = definition.Columns.Select(c => c.Route).ToArray();
         Attributes = (TableAttributes)definition.OsqueryAttributes(eventBased);
     }
 
     public string Name => _definition.Name;
 
-    public IReadOnlyList<OsqueryBpf.Osquery.Tables.ColumnDefinition> Columns { get; }
+    public IReadOnlyList<ColumnDefinition> Columns { get; }
 
     public TableAttributes Attributes { get; }
 
     public async ValueTask GenerateAsync(QueryContext context, TableRows rows, CancellationToken cancellationToken)
     {
-        var constraints = new List<StoreConstraint>();
-        foreach (var (column, list) in context.Constraints)
-        {
-            foreach (var constraint in list.Constraints)
-                constraints.Add(new StoreConstraint(column, (int)constraint.Operator, constraint.Expression));
-        }
+        var constraints = context.AllConstraints().ToList();
         // A result that does not fit in one reply is answered with the rows that fit, every row of the processes
         // with fewer rows first (docs/scheduled-queries.md): a flood by a few processes must not make the whole
         // window query fail and so hide everybody else's events. The store counts and logs what it left out.
@@ -66,18 +59,4 @@ internal sealed class StoreTable : ITablePlugin
 
         public long FreeBytes => rows.MaxBytes - rows.Bytes;
     }
-
-    private static OsqueryBpf.Osquery.Tables.ColumnDefinition ToRoute(OsqueryBpf.Tables.Schema.ColumnDefinition column) =>
-        new(column.Name,
-            column.Type switch
-            {
-                OsqueryBpf.Tables.Schema.ColumnType.Text => OsqueryBpf.Osquery.Tables.ColumnType.Text,
-                OsqueryBpf.Tables.Schema.ColumnType.Integer => OsqueryBpf.Osquery.Tables.ColumnType.Integer,
-                OsqueryBpf.Tables.Schema.ColumnType.BigInt => OsqueryBpf.Osquery.Tables.ColumnType.BigInt,
-                OsqueryBpf.Tables.Schema.ColumnType.UnsignedBigInt => OsqueryBpf.Osquery.Tables.ColumnType.UnsignedBigInt,
-                OsqueryBpf.Tables.Schema.ColumnType.Double => OsqueryBpf.Osquery.Tables.ColumnType.Double,
-                _ => throw new ArgumentOutOfRangeException(nameof(column), column.Type, "Unknown column type."),
-            },
-            // The two enums carry osquery's bit values (column.h), so the mask passes through unchanged.
-            (OsqueryBpf.Osquery.Tables.ColumnOptions)(int)column.Options);
 }

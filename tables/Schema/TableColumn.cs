@@ -1,9 +1,11 @@
+using OsqueryBpf.Osquery.Tables;
+
 namespace OsqueryBpf.Tables.Schema;
 
 /// <summary>One column of a table: what osqueryd is told about it, and how the store keeps it.</summary>
-public sealed class ColumnDefinition
+public sealed class TableColumn
 {
-    internal ColumnDefinition(
+    internal TableColumn(
         string name,
         ColumnType type,
         ColumnOptions options,
@@ -25,6 +27,9 @@ public sealed class ColumnDefinition
 
     /// <summary>The column name, as in SQL.</summary>
     public string Name { get; }
+
+    /// <summary>The column as osqueryd's <c>columns</c> route declares it.</summary>
+    public ColumnDefinition Route => new(Name, Type, Options);
 
     /// <summary>The type osqueryd parses the value as.</summary>
     public ColumnType Type { get; }
