@@ -20,10 +20,10 @@ public sealed partial class EventStore
     private void PrepareDatabase()
     {
         DatabaseFile.Execute(_connection, StoreSchema.EidTableDdl);
-        foreach (var table in EventTables.All)
+        foreach (var table in _allTables)
             EnsureTable(table);
         // Statuses left by a previous process describe probes that are gone; the host supplies fresh ones.
-        DatabaseFile.Execute(_connection, $"DELETE FROM {EventTables.Probes.QuotedName}");
+        DatabaseFile.Execute(_connection, $"DELETE FROM {StatusTables.Probes.QuotedName}");
 
         var seed = _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds() << 20;
         foreach (var state in _tables)
@@ -45,9 +45,9 @@ public sealed partial class EventStore
             $"INSERT INTO {StoreSchema.EidTable} (table_name, next_eid) VALUES (@t, @n) " +
             "ON CONFLICT (table_name) DO UPDATE SET next_eid = excluded.next_eid",
             ("@t", SqliteType.Text), ("@n", SqliteType.Integer));
-        _deleteProbeRows = Prepare($"DELETE FROM {EventTables.Probes.QuotedName}");
-        _insertProbeRow = Prepare(StoreSchema.Insert(EventTables.Probes),
-            EventTables.Probes.Columns.Select((c, i) => ("@p" + i.ToString(CultureInfo.InvariantCulture), Affinity(c))).ToArray());
+        _deleteProbeRows = Prepare($"DELETE FROM {StatusTables.Probes.QuotedName}");
+        _insertProbeRow = Prepare(StoreSchema.Insert(StatusTables.Probes),
+            StatusTables.Probes.Columns.Select((c, i) => ("@p" + i.ToString(CultureInfo.InvariantCulture), Affinity(c))).ToArray());
         _probeParameters = _insertProbeRow.Parameters.Cast<SqliteParameter>().ToArray();
     }
 

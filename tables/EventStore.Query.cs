@@ -19,7 +19,7 @@ public sealed partial class EventStore
     /// time index. <c>ebpf_probes</c> is answered from the counters in memory, so it tells the truth also when the
     /// database cannot be written (a full disk).
     /// </summary>
-    /// <exception cref="ArgumentException">The table is not one of <see cref="EventTables.All"/>.</exception>
+    /// <exception cref="ArgumentException">The table is not one of <see cref="Tables"/>.</exception>
     /// <exception cref="ResultTooLargeException">The answer would exceed <see cref="StoreOptions.MaxResultBytes"/>.</exception>
     public async Task<List<Dictionary<string, string>>> QueryAsync(string table, IReadOnlyList<ColumnConstraint> constraints,
         IReadOnlyCollection<string>? columnsUsed, CancellationToken cancellationToken = default)
@@ -38,15 +38,15 @@ public sealed partial class EventStore
     /// unless <paramref name="fitToSink"/> is set: then the store starts over and delivers what fits, choosing the
     /// rows that matter most (see <see cref="ExecuteFitted"/>), and counts and logs the rows it left out.
     /// </summary>
-    /// <exception cref="ArgumentException">The table is not one of <see cref="EventTables.All"/>.</exception>
+    /// <exception cref="ArgumentException">The table is not one of <see cref="Tables"/>.</exception>
     public async Task<QueryOutcome> QueryAsync(string table, IReadOnlyList<ColumnConstraint> constraints,
         IReadOnlyCollection<string>? columnsUsed, IRowSink sink, bool fitToSink = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
         ThrowIfDisposed();
-        var definition = EventTables.Find(table) ?? throw new ArgumentException($"There is no table named '{table}'.", nameof(table));
+        var definition = FindTable(table) ?? throw new ArgumentException($"There is no table named '{table}'.", nameof(table));
         constraints ??= Array.Empty<ColumnConstraint>();
-        if (ReferenceEquals(definition, EventTables.Probes) && !IsReadOnly)
+        if (ReferenceEquals(definition, StatusTables.Probes) && !IsReadOnly)
             return AnswerProbeStatus(constraints, columnsUsed, sink); // a read-only view reads the writer's copy below
         if (IsInMemory)
         {
@@ -218,7 +218,7 @@ public sealed partial class EventStore
     /// </summary>
     private QueryOutcome AnswerProbeStatus(IReadOnlyList<ColumnConstraint> constraints, IReadOnlyCollection<string>? columnsUsed, IRowSink sink)
     {
-        var definition = EventTables.Probes;
+        var definition = StatusTables.Probes;
         var columns = columnsUsed is null
             ? definition.Columns.ToList()
             : definition.Columns.Where(c => columnsUsed.Contains(c.Name)).ToList();

@@ -179,8 +179,8 @@ public sealed partial class EventStore
 
             foreach (var e in batch)
             {
-                var index = TableIndex(e);
-                var state = _tables[index];
+                var state = TableFor(e);
+                var index = state.Index;
                 if (!TryBind(state, e))
                 {
                     state.CountDropped();
@@ -206,7 +206,7 @@ public sealed partial class EventStore
             // the database again, so a failure caused by the database's state (eids another writer used) does not
             // repeat for ever.
             foreach (var e in batch)
-                _tables[TableIndex(e)].CountDropped();
+                TableFor(e).CountDropped();
             Interlocked.Add(ref _processed, batch.Count);
             _resyncEids = true;
             _failedBatches++;
@@ -230,7 +230,7 @@ public sealed partial class EventStore
         }
         foreach (var e in batch)
         {
-            var state = _tables[TableIndex(e)];
+            var state = TableFor(e);
             if (state.OldestTime is not { } oldest || e.Time < oldest)
                 state.OldestTime = e.Time;
         }
@@ -258,14 +258,6 @@ public sealed partial class EventStore
             state.OldestTime = Scalar($"SELECT min(\"time\") FROM {name}");
         }
     }
-
-    private static int TableIndex(Event e) => e switch
-    {
-        ProcessEvent => 0,
-        FileEvent => 1,
-        SocketEvent => 2,
-        _ => 3, // DnsEvent: TryAdd refuses every other type
-    };
 
     /// <summary>Sets the insert's parameters from the event; false (logged, a few times) when the event cannot be
     /// turned into a row.</summary>
@@ -366,7 +358,7 @@ public sealed partial class EventStore
         _deleteProbeRows!.Transaction = transaction;
         _deleteProbeRows.ExecuteNonQuery();
         _insertProbeRow!.Transaction = transaction;
-        var columns = EventTables.Probes.Columns;
+        var columns = StatusTables.Probes.Columns;
         foreach (var status in _currentProbeStatus!)
         {
             var state = _tablesByName.GetValueOrDefault(status.Table);
@@ -389,12 +381,10 @@ public sealed partial class EventStore
         _nextProbeRefresh = now + _options.IdleInterval;
     }
 
-    private (long, long, long, long, long?, long?, long?, long?) _probeRowsSignature;
+    private string _probeRowsSignature = "";
 
     /// <summary>What the store contributes to ebpf_probes (rows and oldest time per table), to notice a change.</summary>
-    private (long, long, long, long, long?, long?, long?, long?) CountersSignature() =>
-        (_tables[0].Rows, _tables[1].Rows, _tables[2].Rows, _tables[3].Rows,
-         _tables[0].OldestTime, _tables[1].OldestTime, _tables[2].OldestTime, _tables[3].OldestTime);
+    private string CountersSignature() => string.Join(';', _tables.Select(t => $"{t.Rows},{t.OldestTime}"));
 
     private void CompleteFlushes(bool retentionPending)
     {

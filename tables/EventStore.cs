@@ -19,7 +19,9 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private readonly Action<string> _warn;
     private readonly FileStream? _writerLock; // the exclusive lock beside an on-disk database (null in memory and read-only)
     private readonly Channel<Event> _events;
-    private readonly TableState[] _tables; // in EventTables.Evented order
+    private readonly TableState[] _tables; // the event tables, in the order given to Open
+    private readonly Dictionary<Type, TableState> _tablesByEventType; // events find their table by their type
+    private readonly TableDefinition[] _allTables; // the event tables and ebpf_probes
     private readonly Dictionary<string, TableState> _tablesByName;
     private readonly SemaphoreSlim _connectionGate = new(1, 1); // the writer connection: writer task, and in-memory queries
     private readonly SemaphoreSlim _wake = new(0);
@@ -34,16 +36,18 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private int _disposed;
     private readonly Task _writer;
 
-    private EventStore(StoreOptions options)
+    private EventStore(StoreOptions options, IReadOnlyList<TableDefinition> eventTables)
     {
         options.Validate();
         _options = options;
         _log = options.Log ?? (_ => { });
         _warn = options.LogWarning ?? _log;
-        _tables = EventTables.Evented.Select(t => new TableState(t)
+        _tables = eventTables.Select((t, i) => new TableState(t, i)
         {
             Budget = new IngestBudget(options.MaxEventsPerProcess, options.MaxEventsPerUser),
         }).ToArray();
+        _tablesByEventType = ByEventType(_tables);
+        _allTables = [.. eventTables, StatusTables.Probes];
         _pressureMark = Math.Max(1, options.ChannelCapacity / 2);
         _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
         _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
@@ -91,10 +95,33 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     /// Opens (or creates) the store and starts its writer. A damaged database file is moved aside and replaced by a
     /// new one (logged); a folder that cannot be created or a file that cannot be opened throws an IOException.
     /// </summary>
-    public static EventStore Open(StoreOptions options)
+    /// <param name="options">Where and how much to keep.</param>
+    /// <param name="eventTables">The event tables (the probes' tables); each event type has exactly one.</param>
+    public static EventStore Open(StoreOptions options, IReadOnlyList<TableDefinition> eventTables)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new EventStore(options);
+        ArgumentNullException.ThrowIfNull(eventTables);
+        return new EventStore(options, eventTables);
+    }
+
+    /// <summary>Every table the store serves: the event tables, then ebpf_probes.</summary>
+    public IReadOnlyList<TableDefinition> Tables => _allTables;
+
+    /// <summary>The table with this exact name, or null.</summary>
+    public TableDefinition? FindTable(string name) => _allTables.FirstOrDefault(t => t.Name == name);
+
+    private static Dictionary<Type, TableState> ByEventType(TableState[] tables)
+    {
+        var byType = new Dictionary<Type, TableState>();
+        foreach (var table in tables)
+        {
+            var definition = table.Definition;
+            if (!definition.IsEvented || definition.EventType is null)
+                throw new ArgumentException($"'{definition.Name}' is not an event table: it has no event type.", nameof(tables));
+            if (!byType.TryAdd(definition.EventType, table))
+                throw new ArgumentException($"Events of type '{definition.EventType.Name}' would go to two tables: '{byType[definition.EventType].Definition.Name}' and '{definition.Name}'.", nameof(tables));
+        }
+        return byType;
     }
 
     /// <summary>The options the store was opened with.</summary>
@@ -227,14 +254,10 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     /// <inheritdoc cref="DisposeAsync"/>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private TableState TableFor(Event e) => e switch
-    {
-        ProcessEvent => _tables[0],
-        FileEvent => _tables[1],
-        SocketEvent => _tables[2],
-        DnsEvent => _tables[3],
-        _ => throw new ArgumentException($"The store has no table for events of type '{e.GetType().Name}'.", nameof(e)),
-    };
+    private TableState TableFor(Event e) =>
+        _tablesByEventType.TryGetValue(e.GetType(), out var table)
+            ? table
+            : throw new ArgumentException($"The store has no table for events of type '{e.GetType().Name}'.", nameof(e));
 
     private TableState StateOf(string table) =>
         _tablesByName.TryGetValue(table, out var state)

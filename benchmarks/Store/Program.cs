@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using OsqueryBpf.Events;
-using OsqueryBpf.Tables;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using OsqueryBpf.Tables;
 
 // Measures the store on the file-event row shape:
 //  1. ingest rows/s through TryAdd -> channel -> batch writer (producer retries when the channel is full, so the
@@ -36,7 +37,7 @@ try
     };
 
     // Warm-up: let the JIT reach its optimised code first (the shipped binary is NativeAOT and has no JIT).
-    await using (var warmUp = EventStore.Open(new StoreOptions { DatabasePath = StoreOptions.InMemory }))
+    await using (var warmUp = EventStore.Open(new StoreOptions { DatabasePath = StoreOptions.InMemory }, ProbeCatalog.Tables))
     {
         for (var i = 0; i < 100_000; i++)
         {
@@ -56,7 +57,7 @@ try
         MaxAgeSeconds = 7200,
         Log = line => Console.Error.WriteLine("store: " + line),
     };
-    await using var store = EventStore.Open(options);
+    await using var store = EventStore.Open(options, ProbeCatalog.Tables);
 
     var process = Process.GetCurrentProcess();
     var cpuBefore = process.TotalProcessorTime;
@@ -84,7 +85,7 @@ try
             DatabasePath = mode == "memory" ? StoreOptions.InMemory : Path.Combine(folder, "writer-only.db"),
             ChannelCapacity = writerOnly, MaxRowsPerTable = rows, MaxAgeSeconds = 7200,
         };
-        await using var writerStore = EventStore.Open(writerOptions);
+        await using var writerStore = EventStore.Open(writerOptions, ProbeCatalog.Tables);
         using (await writerStore.PauseWriterAsync())
         {
             for (var i = 0; i < writerOnly; i++)
@@ -147,7 +148,7 @@ try
         Console.WriteLine($"database file: {new FileInfo(options.DatabasePath).Length / 1048576.0:F1} MiB");
         await store.DisposeAsync();
         var reopenWatch = Stopwatch.StartNew();
-        await using var reopened = EventStore.Open(options); // includes PRAGMA quick_check of the whole file
+        await using var reopened = EventStore.Open(options, ProbeCatalog.Tables); // includes PRAGMA quick_check of the whole file
         reopenWatch.Stop();
         Console.WriteLine($"reopen with {reopened.GetCounters("ebpf_file_events").Rows} rows (integrity check, counts): {reopenWatch.Elapsed.TotalMilliseconds:F0} ms");
     }

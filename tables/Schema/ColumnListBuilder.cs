@@ -3,7 +3,7 @@ using OsqueryBpf.Osquery.Tables;
 namespace OsqueryBpf.Tables.Schema;
 
 /// <summary>Builds the column list of one table from accessors on its row source <typeparamref name="T"/>.</summary>
-internal sealed class ColumnListBuilder<T> where T : class
+public sealed class ColumnListBuilder<T> where T : class
 {
     /// <summary>A nullable Integer column returns this to mean NULL.</summary>
     public const long Null = long.MinValue;
@@ -46,5 +46,6 @@ internal sealed class ColumnListBuilder<T> where T : class
         return this;
     }
 
+    /// <summary>The columns, in the order they were added.</summary>
     public IReadOnlyList<TableColumn> Build() => _columns.ToArray();
 }

@@ -5,7 +5,7 @@ public sealed class TableDefinition
 {
     private readonly Dictionary<string, TableColumn> _byName;
 
-    internal TableDefinition(string name, string description, bool isEvented, Type? eventType, IReadOnlyList<TableColumn> columns)
+    public TableDefinition(string name, string description, bool isEvented, Type? eventType, IReadOnlyList<TableColumn> columns)
     {
         Name = name;
         Description = description;

@@ -11,14 +11,14 @@ namespace OsqueryBpf.Tables.Schema;
 public static class TableReference
 {
     /// <summary>The whole Markdown document.</summary>
-    public static string Markdown()
+    public static string Markdown(IEnumerable<TableDefinition> tables)
     {
         var md = new StringBuilder();
         md.Append("""
             # Table reference
 
-            <!-- Generated from tables/Schema/EventTables.cs by TableReference.Markdown(); do not edit by hand.
-                 Regenerate: UPDATE_DOCS=1 dotnet test tests/Tables.Tests --filter DocsAreUpToDate -->
+            <!-- Generated from the probes' table definitions (probes/Probes/*/) and tables/Schema/StatusTables.cs by
+                 TableReference.Markdown(); do not edit by hand. Regenerate: UPDATE_DOCS=1 dotnet test tests/Tables.Tests --filter DocsAreUpToDate -->
 
             Every event table is a bounded ring in SQLite: rows older than the maximum age (default 3600 s, osquery's
             `--events_expiry`) or beyond the maximum row count (default 1,000,000 per table) are deleted. Every row has
@@ -41,7 +41,7 @@ public static class TableReference
 
             """);
         md.Append('\n');
-        foreach (var table in EventTables.All)
+        foreach (var table in tables)
         {
             md.Append("## ").Append(table.Name).Append("\n\n");
             md.Append(table.Description).Append('\n');

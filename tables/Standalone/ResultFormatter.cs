@@ -41,10 +41,10 @@ public static class ResultFormatter
             {
                 if (i > 0)
                     text.Append(',');
-                ArgvFormatting.AppendJsonString(text, result.Columns[i]);
+                JsonText.AppendString(text, result.Columns[i]);
                 text.Append(':');
                 if (row[i] is { } value)
-                    ArgvFormatting.AppendJsonString(text, value);
+                    JsonText.AppendString(text, value);
                 else
                     text.Append("null");
             }

@@ -19,9 +19,10 @@ internal sealed class TableState
     private long _rows;
     private long _oldestTime = NoTime;
 
-    public TableState(TableDefinition definition)
+    public TableState(TableDefinition definition, int index)
     {
         Definition = definition;
+        Index = index;
         var columns = definition.Columns;
         IntegerOf = columns.Select(c => c.IntegerOf).ToArray();
         TextOf = columns.Select(c => c.TextOf).ToArray();
@@ -41,6 +42,9 @@ internal sealed class TableState
     public bool[] Nullable { get; }
 
     public TableDefinition Definition { get; }
+
+    /// <summary>Its place among the store's event tables.</summary>
+    public int Index { get; }
 
     /// <summary>Position of eid among the columns (and the insert's parameters).</summary>
     public int EidOrdinal { get; } = -1;

@@ -1,7 +1,8 @@
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Tests;
 using OsqueryBpf.TestSupport;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 
 namespace OsqueryBpf.EndToEnd.Tests;
 

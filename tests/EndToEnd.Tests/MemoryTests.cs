@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using OsqueryBpf.Events;
 using OsqueryBpf.OsquerydDouble;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 using OsqueryBpf.TestSupport;
-using Xunit;
 using Xunit.Abstractions;
+using Xunit;
 
 namespace OsqueryBpf.EndToEnd.Tests;
 
@@ -22,7 +23,7 @@ public sealed class MemoryTests(ITestOutputHelper output)
     /// <summary>Writes <see cref="Rows"/> file events, shaped like real ones, into a database the binary then opens.</summary>
     private static async Task SeedAsync(string path)
     {
-        await using var store = EventStore.Open(new StoreOptions { DatabasePath = path });
+        await using var store = EventStore.Open(new StoreOptions { DatabasePath = path }, ProbeCatalog.Tables);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         for (var i = 0; i < Rows; i++)
         {

@@ -1,4 +1,5 @@
 using OsqueryBpf.Events;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 using Xunit;
 
@@ -13,7 +14,7 @@ public sealed class OneWriterTests
     private static async Task<string> SeededDatabaseAsync(DirectoryInfo folder, int rows)
     {
         var path = Path.Combine(folder.FullName, "events.db");
-        await using var store = EventStore.Open(new StoreOptions { DatabasePath = path });
+        await using var store = EventStore.Open(new StoreOptions { DatabasePath = path }, ProbeCatalog.Tables);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         for (var i = 0; i < rows; i++)
             Assert.True(store.TryAdd(new FileEvent { Time = now, Pid = 77, Action = "create", Path = $"/seeded/{i}", Comm = "seed" }));

@@ -1,4 +1,5 @@
 using OsqueryBpf.Host.Settings;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class SettingsTests
         var store = settings.ToStoreOptions(null);
         Assert.Equal(StoreOptions.DefaultMaxAgeSeconds, store.MaxAgeSeconds);
         Assert.Equal(1_000_000, store.MaxRowsPerTable);
-        Assert.False(settings.ToProbeSettings().RecordReadOpens);
+        Assert.False(((FileSettings)settings.ProbeSettings["file"]).RecordReadOpens);
     }
 
     [Fact]
@@ -38,10 +39,10 @@ public sealed class SettingsTests
         Assert.Equal(":memory:", store.DatabasePath);
         Assert.Equal(10, store.MaxRowsPerTable);
         Assert.Equal(60, store.MaxAgeSeconds);
-        var probes = settings.ToProbeSettings();
-        Assert.True(probes.RecordReadOpens);
-        Assert.Equal(["/proc/"], probes.ExcludePathPrefixes);
-        Assert.Equal(8192, probes.MaxArgvBytes);
+        var file = (FileSettings)settings.ProbeSettings["file"];
+        Assert.True(file.RecordReadOpens);
+        Assert.Equal(["/proc/"], file.FileExcludePrefixes);
+        Assert.Equal(8192, ((ProcessSettings)settings.ProbeSettings["process"]).MaxArgvBytes);
         Assert.Equal(["dns"], settings.Probes);
     }
 

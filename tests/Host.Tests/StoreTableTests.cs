@@ -1,7 +1,8 @@
-using OsqueryBpf.Osquery.Tables;
-using OsqueryBpf.Tables;
-using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Events;
+using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using OsqueryBpf.Tables.Schema;
+using OsqueryBpf.Tables;
 using Xunit;
 
 namespace OsqueryBpf.Host.Tests;
@@ -11,9 +12,9 @@ public sealed class StoreTableTests
     [Fact]
     public async Task RoutesFollowTheSchemaAndGeneratePushesConstraintsDown()
     {
-        await using var store = EventStore.Open(new StoreOptions { DatabasePath = StoreOptions.InMemory });
+        await using var store = EventStore.Open(new StoreOptions { DatabasePath = StoreOptions.InMemory }, ProbeCatalog.Tables);
         var tables = TableCatalog.Create(store, eventBased: false);
-        Assert.Equal(EventTables.All.Select(t => t.Name), tables.Select(t => t.Name));
+        Assert.Equal(ProbeCatalog.Tables.Select(t => t.Name).Append("ebpf_probes"), tables.Select(t => t.Name));
 
         var file = tables.Single(t => t.Name == "ebpf_file_events");
         var time = file.Columns.Single(c => c.Name == "time");

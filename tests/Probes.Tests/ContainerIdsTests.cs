@@ -1,3 +1,4 @@
+using OsqueryBpf.Probes.Decoding;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests;

@@ -1,6 +1,7 @@
 using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Probes.Kernel;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests;
@@ -51,7 +52,7 @@ public sealed class ProbePlanTests
     [Fact]
     public void Kernels_whose_exit_tracepoint_has_group_dead_load_the_main_exit_program_only()
     {
-        var plan = ProbePlan.For(ProbeDefinitions.Process, new ProbeSettings(), FakeKernel.Linux616);
+        var plan = ProbePlan.For(ProcessProbe.Definition, ProcessProbe.Definition.DefaultSettings(), new ProbeContext(), FakeKernel.Linux616);
         var exit = ExitHook(plan);
         Assert.Equal("sched_process_exit", exit.ProgramName);
         Assert.Null(exit.Fallback);
@@ -64,7 +65,7 @@ public sealed class ProbePlanTests
     {
         foreach (var kernel in new[] { FakeKernel.Linux510, FakeKernel.Linux61 })
         {
-            var plan = ProbePlan.For(ProbeDefinitions.Process, new ProbeSettings(), kernel);
+            var plan = ProbePlan.For(ProcessProbe.Definition, ProcessProbe.Definition.DefaultSettings(), new ProbeContext(), kernel);
             var exit = ExitHook(plan);
             Assert.Equal("sched_process_exit_live", exit.ProgramName);
             Assert.Contains("6.16", exit.Fallback);
@@ -79,7 +80,7 @@ public sealed class ProbePlanTests
     public void A_kernel_without_the_btf_tracepoint_has_the_hook_missing_with_the_reason_and_the_others_planned()
     {
         var kernel = new FakeKernel { Release = "odd", Tracepoints = new() { ["sched_process_fork"] = 2 } };
-        var plan = ProbePlan.For(ProbeDefinitions.Process, new ProbeSettings(), kernel);
+        var plan = ProbePlan.For(ProcessProbe.Definition, ProcessProbe.Definition.DefaultSettings(), new ProbeContext(), kernel);
         var exit = ExitHook(plan);
         Assert.Null(exit.ProgramName);
         Assert.Contains("btf_trace_sched_process_exit", exit.Missing);
@@ -92,7 +93,7 @@ public sealed class ProbePlanTests
     public void A_tracepoint_with_fewer_arguments_than_every_program_reads_is_missing()
     {
         var kernel = new FakeKernel { Release = "odd", Tracepoints = new() { ["sched_process_exit"] = 0, ["sched_process_fork"] = 2 } };
-        var exit = ExitHook(ProbePlan.For(ProbeDefinitions.Process, new ProbeSettings(), kernel));
+        var exit = ExitHook(ProbePlan.For(ProcessProbe.Definition, ProcessProbe.Definition.DefaultSettings(), new ProbeContext(), kernel));
         Assert.Null(exit.ProgramName);
         Assert.Contains("passes 0 argument(s)", exit.Missing);
     }
@@ -100,12 +101,12 @@ public sealed class ProbePlanTests
     [Fact]
     public void Every_hook_says_from_which_kernel_it_exists()
     {
-        foreach (var probe in ProbeDefinitions.All.Concat([NetworkProbes.Socket, NetworkProbes.Dns]))
+        foreach (var probe in ProbeCatalog.All)
         {
             foreach (var hook in probe.Hooks)
                 Assert.True(Version.TryParse(hook.MinimumKernel, out _), $"{probe.Name} {hook}: '{hook.MinimumKernel}'");
         }
-        var file = ProbeDefinitions.File.Hooks.ToDictionary(h => h.ProgramName);
+        var file = FileProbe.Definition.Hooks.ToDictionary(h => h.ProgramName);
         Assert.Equal("5.6", file["sys_exit_openat2"].MinimumKernel);
         Assert.Equal("6.6", file["sys_exit_fchmodat2"].MinimumKernel);
         Assert.True(file["sys_exit_fchmodat2"].Optional);
@@ -115,13 +116,13 @@ public sealed class ProbePlanTests
     [Fact]
     public void A_missing_hook_is_described_with_its_attach_point_minimum_kernel_and_reason()
     {
-        var hook = ProbeDefinitions.File.Hooks.Single(h => h.ProgramName == "sys_exit_fchmodat2");
+        var hook = FileProbe.Definition.Hooks.Single(h => h.ProgramName == "sys_exit_fchmodat2");
         var state = new HookState(hook, "sys_exit_fchmodat2", false, "no such tracepoint", null);
         Assert.Equal("tracepoint/syscalls/sys_exit_fchmodat2 (Linux 6.6+, optional): no such tracepoint", state.Describe());
     }
 
     private static Dictionary<string, byte[]> DnsConstants(IKernelProfile kernel) =>
-        ProbePlan.For(NetworkProbes.Dns, new ProbeSettings(), kernel).Constants.ToDictionary(c => c.Key, c => c.Value);
+        ProbePlan.For(DnsProbe.Definition, DnsProbe.Definition.DefaultSettings(), new ProbeContext(), kernel).Constants.ToDictionary(c => c.Key, c => c.Value);
 
     [Fact]
     public void The_dns_filter_is_told_what_a_socket_filter_may_call_on_each_kernel()
@@ -144,20 +145,21 @@ public sealed class ProbePlanTests
         // The typed task where the kernel has it, its registers, and probe reads: all are needed.
         var noRegs = FakeKernel.Linux616;
         noRegs.SocketFilterHelpers.Remove("task_pt_regs");
-        Assert.False(NetworkProbes.SocketFilterSeesTask(noRegs));
+        Assert.False(DnsProbe.SocketFilterSeesTask(noRegs));
         var noTask = FakeKernel.Linux510;
         noTask.SocketFilterHelpers.Remove("get_current_task");
         Assert.Equal([0], DnsConstants(noTask)["filter_sees_task"]);
         // Without bpf_task_pt_regs in the kernel at all, probe reads of the stack stand in for it.
-        Assert.True(NetworkProbes.SocketFilterSeesTask(FakeKernel.Linux510));
+        Assert.True(DnsProbe.SocketFilterSeesTask(FakeKernel.Linux510));
     }
 
     [Fact]
     public void Probes_without_kernel_dependent_constants_get_the_settings_constants_only()
     {
-        var settings = new ProbeSettings { IgnoredProcessId = 77 };
-        var plan = ProbePlan.For(ProbeDefinitions.File, settings, FakeKernel.Linux510);
-        Assert.Equal(ProbeDefinitions.File.BuildConstants(settings).Select(c => c.Key), plan.Constants.Select(c => c.Key));
-        Assert.Equal(ProbeDefinitions.File.Hooks.Select(h => h.ProgramName).Order(), plan.Programs.Order());
+        var settings = new FileSettings();
+        var context = new ProbeContext { IgnoredProcessId = 77 };
+        var plan = ProbePlan.For(FileProbe.Definition, settings, context, FakeKernel.Linux510);
+        Assert.Equal(FileProbe.Definition.Constants(settings, context, FakeKernel.Linux616).Select(c => c.Key), plan.Constants.Select(c => c.Key));
+        Assert.Equal(FileProbe.Definition.Hooks.Select(h => h.ProgramName).Order(), plan.Programs.Order());
     }
 }

@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
-using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.Object.Btf;
-using OsqueryBpf.Probes.Records;
+using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests;
@@ -40,7 +42,7 @@ public sealed class RecordLayoutTests
     [Fact]
     public void Event_header_matches_btf()
     {
-        foreach (var probe in ProbeDefinitions.All)
+        foreach (var probe in ProbeCatalog.All)
         {
             var btf = Btf(probe);
             Assert.True(btf.TryFindType("event_header", BtfKind.Struct, out var id));
@@ -54,7 +56,7 @@ public sealed class RecordLayoutTests
     [Fact]
     public void Exec_record_matches_btf()
     {
-        var btf = Btf(ProbeDefinitions.Process);
+        var btf = Btf(ProcessProbe.Definition);
         Assert.True(btf.TryFindType("exec_record", BtfKind.Struct, out var id));
         AssertOffsets<ExecRecordLayout>(btf, id, ExecFields, 0);
         Assert.True(btf.TryGetMemberOffset(id, "data", out var dataBits, out _));
@@ -64,7 +66,7 @@ public sealed class RecordLayoutTests
     [Fact]
     public void File_record_matches_btf()
     {
-        var btf = Btf(ProbeDefinitions.File);
+        var btf = Btf(FileProbe.Definition);
         Assert.True(btf.TryFindType("file_record", BtfKind.Struct, out var id));
         AssertOffsets<FileRecordLayout>(btf, id, FileFields, 0);
         Assert.True(btf.TryGetMemberOffset(id, "data", out var dataBits, out _));

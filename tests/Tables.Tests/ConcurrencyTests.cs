@@ -1,5 +1,6 @@
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -11,7 +12,7 @@ public sealed class ConcurrencyTests
     public async Task QueriesRunWhileTheWriterIngests(bool inMemory)
     {
         using var folder = new TempFolder();
-        await using var store = EventStore.Open(inMemory ? Stores.Memory() : Stores.OnDisk(folder.File("events.db")));
+        await using var store = EventStore.Open(inMemory ? Stores.Memory() : Stores.OnDisk(folder.File("events.db")), ProbeCatalog.Tables);
         var now = Stores.Now;
         using var stop = new CancellationTokenSource();
         var queries = 0;

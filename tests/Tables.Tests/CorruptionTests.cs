@@ -1,3 +1,4 @@
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
@@ -14,7 +15,7 @@ public sealed class CorruptionTests
         await File.WriteAllBytesAsync(path, garbage);
         var log = new LogLines();
 
-        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 10).Select(_ => Stores.FileEvent(Stores.Now)));
             await store.FlushAsync();
@@ -33,7 +34,7 @@ public sealed class CorruptionTests
     {
         using var folder = new TempFolder();
         var path = folder.File("events.db");
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 20_000).Select(i => Stores.FileEvent(Stores.Now, "/some/path/" + i)));
             await store.FlushAsync();
@@ -45,7 +46,7 @@ public sealed class CorruptionTests
             stream.SetLength(length / 2);
 
         var log = new LogLines();
-        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add), ProbeCatalog.Tables))
         {
             Assert.Equal(0, store.GetCounters("ebpf_file_events").Rows);
             Stores.AddAll(store, Enumerable.Range(0, 5).Select(_ => Stores.FileEvent(Stores.Now)));
@@ -57,7 +58,7 @@ public sealed class CorruptionTests
 
         // And it stays healthy: the next start finds a sound database and moves nothing.
         var again = new LogLines();
-        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = again.Add)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = again.Add), ProbeCatalog.Tables))
             Assert.Equal(5, store.GetCounters("ebpf_file_events").Rows);
         Assert.Empty(again.Lines);
         Assert.Single(Directory.GetFiles(folder.Path, "events.db.corrupt-*"));
@@ -68,7 +69,7 @@ public sealed class CorruptionTests
     {
         using var folder = new TempFolder();
         var path = Path.Combine(folder.Path, "a", "b", "events.db");
-        await using var store = EventStore.Open(Stores.OnDisk(path));
+        await using var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables);
         Assert.True(File.Exists(path));
     }
 
@@ -78,7 +79,7 @@ public sealed class CorruptionTests
         using var folder = new TempFolder();
         var blocker = folder.File("not-a-folder");
         File.WriteAllText(blocker, "x");
-        var error = Assert.Throws<IOException>(() => EventStore.Open(Stores.OnDisk(Path.Combine(blocker, "events.db"))));
+        var error = Assert.Throws<IOException>(() => EventStore.Open(Stores.OnDisk(Path.Combine(blocker, "events.db")), ProbeCatalog.Tables));
         Assert.Contains("cannot be created", error.Message);
     }
 
@@ -88,7 +89,7 @@ public sealed class CorruptionTests
         using var folder = new TempFolder();
         var path = folder.File("events.db");
         long highest;
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 3).Select(_ => Stores.FileEvent(Stores.Now)));
             await store.FlushAsync();
@@ -102,7 +103,7 @@ public sealed class CorruptionTests
             alter.ExecuteNonQuery();
         }
         var log = new LogLines();
-        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add), ProbeCatalog.Tables))
         {
             Assert.Contains(log.Lines, l => l.Contains("ebpf_file_events") && l.Contains("3 buffered rows"));
             Stores.AddAll(store, new[] { Stores.FileEvent(Stores.Now) });
@@ -121,7 +122,7 @@ public sealed class RuntimeDamageTests
         using var folder = new TempFolder();
         var path = folder.File("events.db");
         var log = new LogLines();
-        await using var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add));
+        await using var store = EventStore.Open(Stores.OnDisk(path, o => o.Log = log.Add), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 10).Select(_ => Stores.FileEvent(Stores.Now)));
         await store.FlushAsync();
         var before = (await store.QueryAsync("ebpf_file_events", [], ["eid"])).Max(r => long.Parse(r["eid"]));
@@ -143,7 +144,7 @@ public sealed class RuntimeDamageTests
     public async Task AnOrdinaryWriteFailureIsLoggedAndTheStoreGoesOn()
     {
         var log = new LogLines();
-        await using var store = EventStore.Open(Stores.Memory(o => o.Log = log.Add));
+        await using var store = EventStore.Open(Stores.Memory(o => o.Log = log.Add), ProbeCatalog.Tables);
         store.InjectWriterFailure(new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13));
         await store.FlushAsync();
         Assert.Contains(log.Lines, l => l.Contains("disk is full"));

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -12,13 +13,13 @@ public sealed class EidTests
         using var folder = new TempFolder();
         var path = folder.File("events.db");
         List<long> first;
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 50).Select(i => Stores.FileEvent(Stores.Now, "/a/" + i)));
             await store.FlushAsync();
             first = await Eids(store);
         }
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Assert.Equal(50, store.GetCounters("ebpf_file_events").Rows);
             Stores.AddAll(store, Enumerable.Range(0, 50).Select(i => Stores.FileEvent(Stores.Now, "/b/" + i)));
@@ -36,7 +37,7 @@ public sealed class EidTests
         using var folder = new TempFolder();
         var path = folder.File("events.db");
         long highest;
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 20).Select(i => Stores.FileEvent(Stores.Now)));
             await store.FlushAsync();
@@ -49,7 +50,7 @@ public sealed class EidTests
             delete.CommandText = "DELETE FROM ebpf_file_events WHERE eid > (SELECT max(eid) - 10 FROM ebpf_file_events)";
             Assert.Equal(10, delete.ExecuteNonQuery());
         }
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 5).Select(i => Stores.FileEvent(Stores.Now, "/new")));
             await store.FlushAsync();
@@ -62,7 +63,7 @@ public sealed class EidTests
     [Fact]
     public async Task EidsAreNotReusedAfterRetentionEmptiedTheTable()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 60));
+        await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 60), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 10).Select(i => Stores.FileEvent(Stores.Now)));
         await store.FlushAsync();
         var before = (await Eids(store)).Max();
@@ -79,11 +80,11 @@ public sealed class EidTests
     [Fact]
     public async Task EachTableCountsItsOwnEids()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, new Events.Event[]
         {
-            Stores.FileEvent(Stores.Now), new Events.ProcessEvent { Time = Stores.Now }, Stores.FileEvent(Stores.Now),
-            new Events.ProcessEvent { Time = Stores.Now }, new Events.DnsEvent { Time = Stores.Now }, new Events.SocketEvent { Time = Stores.Now },
+            Stores.FileEvent(Stores.Now), new ProcessEvent { Time = Stores.Now }, Stores.FileEvent(Stores.Now),
+            new ProcessEvent { Time = Stores.Now }, new DnsEvent { Time = Stores.Now }, new SocketEvent { Time = Stores.Now },
         });
         await store.FlushAsync();
         foreach (var table in new[] { "ebpf_file_events", "ebpf_process_events" })

@@ -1,5 +1,6 @@
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -52,7 +53,7 @@ public sealed class FittedResultTests
 
     private static async Task<EventStore> FloodedStoreAsync(LogLines warnings)
     {
-        var store = EventStore.Open(Stores.Memory(o => o.LogWarning = warnings.Add));
+        var store = EventStore.Open(Stores.Memory(o => o.LogWarning = warnings.Add), ProbeCatalog.Tables);
         var now = Stores.Now;
         // Five quiet processes with ten events each, interleaved with a flood of 5,000 by one process.
         var events = new List<Events.Event>();

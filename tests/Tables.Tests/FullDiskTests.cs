@@ -1,5 +1,6 @@
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -21,7 +22,7 @@ public sealed class FullDiskTests
             o.Log = info.Add;
             o.LogWarning = warnings.Add;
             o.BatchSize = 256;
-        }));
+        }), ProbeCatalog.Tables);
         store.ReplaceProbeStatus([new ProbeStatus { Name = "file", Table = "ebpf_file_events", Status = "running" }]);
 
         var path = "/some/rather/long/path/to/make/rows/bigger/" + new string('p', 200);

@@ -1,5 +1,6 @@
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -20,7 +21,7 @@ public sealed class IngestBudgetTests
             o.MaxEventsPerProcess = 100;
             o.MaxEventsPerUser = 0;
             o.LogWarning = warnings.Add;
-        }));
+        }), ProbeCatalog.Tables);
         var now = Stores.Now;
         using (await store.PauseWriterAsync()) // the writer falls behind
         {
@@ -52,7 +53,7 @@ public sealed class IngestBudgetTests
             o.BatchSize = 100;
             o.MaxEventsPerProcess = 100;
             o.MaxEventsPerUser = 200;
-        }));
+        }), ProbeCatalog.Tables);
         var now = Stores.Now;
         using (await store.PauseWriterAsync())
         {
@@ -76,7 +77,7 @@ public sealed class IngestBudgetTests
     [Fact]
     public async Task AWriterThatKeepsUpRefusesNothing()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => o.MaxEventsPerProcess = 10));
+        await using var store = EventStore.Open(Stores.Memory(o => o.MaxEventsPerProcess = 10), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 5000).Select(i => Stores.FileEvent(Stores.Now, $"/busy/{i}", pid: 666)));
         await store.FlushAsync();
         var counters = store.GetCounters("ebpf_file_events");

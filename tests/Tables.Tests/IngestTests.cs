@@ -1,7 +1,8 @@
 using OsqueryBpf.Events;
+using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Query;
 using Xunit;
-using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -10,7 +11,7 @@ public sealed class IngestTests
     [Fact]
     public async Task AFullChannelDropsAndCountsEveryRefusedEvent()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => { o.ChannelCapacity = 4; o.BatchSize = 2; }));
+        await using var store = EventStore.Open(Stores.Memory(o => { o.ChannelCapacity = 4; o.BatchSize = 2; }), ProbeCatalog.Tables);
         int accepted = 0, refused = 0;
         using (await store.PauseWriterAsync())
         {
@@ -35,7 +36,7 @@ public sealed class IngestTests
     [Fact]
     public async Task EventsOfferedAfterCloseAreCountedAsDropped()
     {
-        var store = EventStore.Open(Stores.Memory());
+        var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         await store.DisposeAsync();
         Assert.False(store.TryAdd(Stores.FileEvent(Stores.Now)));
         Assert.Equal(1, store.GetCounters("ebpf_file_events").Dropped);
@@ -46,11 +47,11 @@ public sealed class IngestTests
     {
         using var folder = new TempFolder();
         var path = folder.File("events.db");
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             Stores.AddAll(store, Enumerable.Range(0, 1000).Select(i => Stores.FileEvent(Stores.Now)));
         }
-        await using (var reopened = EventStore.Open(Stores.OnDisk(path)))
+        await using (var reopened = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
             Assert.Equal(1000, reopened.GetCounters("ebpf_file_events").Rows);
     }
 
@@ -58,7 +59,7 @@ public sealed class IngestTests
     public async Task NullFieldsFromAProducerAreStoredAsEmpty()
     {
         var log = new LogLines();
-        await using var store = EventStore.Open(Stores.Memory(o => o.Log = log.Add));
+        await using var store = EventStore.Open(Stores.Memory(o => o.Log = log.Add), ProbeCatalog.Tables);
         Stores.AddAll(store, new Event[]
         {
             new ProcessEvent { Time = Stores.Now, Path = "/bin/good" },
@@ -75,7 +76,7 @@ public sealed class IngestTests
     [Fact]
     public void AnEventOfAnUnknownTypeIsAClearError()
     {
-        using var store = EventStore.Open(Stores.Memory());
+        using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         var error = Assert.Throws<ArgumentException>(() => store.TryAdd(new StrangeEvent()));
         Assert.Contains("StrangeEvent", error.Message);
     }
@@ -83,7 +84,7 @@ public sealed class IngestTests
     [Fact]
     public async Task EveryEventFieldLandsInItsColumn()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         var now = Stores.Now;
         Stores.AddAll(store, new Event[]
         {
@@ -158,7 +159,7 @@ public sealed class IngestTests
     [InlineData(long.MinValue + 1, "-9223372036854775807")]
     public async Task NumbersAreFormattedAsOsquerydParsesThem(long value, string expected)
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, new Event[] { new FileEvent { Time = Stores.Now, Inode = value, ExitCode = value, Pid = value } });
         await store.FlushAsync();
         var row = Assert.Single(await store.QueryAsync("ebpf_file_events", [], ["inode", "exit_code", "pid"]));
@@ -173,7 +174,7 @@ public sealed class IngestTests
     [Fact]
     public async Task ColumnsUsedLimitsTheColumnsReturned()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 3).Select(i => Stores.FileEvent(Stores.Now, "/p/" + i)));
         await store.FlushAsync();
 
@@ -192,7 +193,7 @@ public sealed class IngestTests
     [Fact]
     public async Task ProbeStatusIsQueriedThroughTheSamePath()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 7).Select(i => Stores.FileEvent(Stores.Now - 10 + i)));
         store.ReplaceProbeStatus(new[]
         {
@@ -234,7 +235,7 @@ public sealed class IngestTests
     [Fact]
     public async Task ProbeRowsFollowTheStore()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => o.IdleInterval = TimeSpan.FromMilliseconds(50)));
+        await using var store = EventStore.Open(Stores.Memory(o => o.IdleInterval = TimeSpan.FromMilliseconds(50)), ProbeCatalog.Tables);
         store.ReplaceProbeStatus(new[] { new ProbeStatus { Name = "file", Table = "ebpf_file_events", Status = "running" } });
         await store.FlushAsync();
         Assert.Equal("0", Assert.Single(await store.QueryAsync("ebpf_probes", [], ["rows"]))["rows"]);
@@ -259,20 +260,20 @@ public sealed class IngestTests
     {
         using var folder = new TempFolder();
         var path = folder.File("events.db");
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
             store.ReplaceProbeStatus(new[] { new ProbeStatus { Name = "old", Status = "running" } });
             await store.FlushAsync();
             Assert.Single(await store.QueryAsync("ebpf_probes", [], null));
         }
-        await using (var store = EventStore.Open(Stores.OnDisk(path)))
+        await using (var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
             Assert.Empty(await store.QueryAsync("ebpf_probes", [], null));
     }
 
     [Fact]
     public async Task AnUnknownTableIsAClearError()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         var error = await Assert.ThrowsAsync<ArgumentException>(() => store.QueryAsync("processes", [], null));
         Assert.Contains("'processes'", error.Message);
     }
@@ -280,7 +281,7 @@ public sealed class IngestTests
     [Fact]
     public async Task AResultNearTheThriftCeilingIsAnErrorNotATruncatedAnswer()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => o.MaxResultBytes = 64 * 1024));
+        await using var store = EventStore.Open(Stores.Memory(o => o.MaxResultBytes = 64 * 1024), ProbeCatalog.Tables);
         var now = Stores.Now;
         Stores.AddAll(store, Enumerable.Range(0, 2000).Select(i => Stores.FileEvent(now - 2000 + i, "/some/rather/long/path/" + i)));
         await store.FlushAsync();
@@ -294,7 +295,7 @@ public sealed class IngestTests
         Assert.Equal(49, narrowed.Count);
     }
 
-    private static int EventTablesColumnCount(string table) => Schema.EventTables.Find(table)!.Columns.Count;
+    private static int EventTablesColumnCount(string table) => ProbeCatalog.Tables.Single(t => t.Name == table).Columns.Count;
 
     private sealed class StrangeEvent : Event
     {

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -15,9 +16,9 @@ public sealed class OneWriterTests
     {
         using var folder = new TempFolder();
         var path = folder.File("events.db");
-        await using (var first = EventStore.Open(Stores.OnDisk(path)))
+        await using (var first = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables))
         {
-            var error = Assert.Throws<StoreInUseException>(() => EventStore.Open(Stores.OnDisk(path)));
+            var error = Assert.Throws<StoreInUseException>(() => EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables));
             Assert.Equal(Environment.ProcessId, error.HolderPid);
             Assert.Contains("in use by process " + Environment.ProcessId, error.Message);
             Assert.Contains("events.db.lock", error.Message);
@@ -29,7 +30,7 @@ public sealed class OneWriterTests
             Assert.Single(await first.QueryAsync("ebpf_file_events", [], ["eid"]));
         }
         // Closing the writer frees the database for the next one.
-        await using var second = EventStore.Open(Stores.OnDisk(path));
+        await using var second = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables);
         Assert.Single(await second.QueryAsync("ebpf_file_events", [], ["eid"]));
     }
 
@@ -38,12 +39,12 @@ public sealed class OneWriterTests
     {
         using var folder = new TempFolder();
         var path = folder.File("events.db");
-        await using var writer = EventStore.Open(Stores.OnDisk(path));
+        await using var writer = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables);
         writer.ReplaceProbeStatus([new ProbeStatus { Name = "file", Table = "ebpf_file_events", Status = "running", Drops = 3 }]);
         Stores.AddAll(writer, Enumerable.Range(0, 5).Select(i => Stores.FileEvent(Stores.Now, "/ro/" + i)));
         await writer.FlushAsync();
 
-        await using var view = EventStore.Open(Stores.OnDisk(path, o => o.ReadOnly = true));
+        await using var view = EventStore.Open(Stores.OnDisk(path, o => o.ReadOnly = true), ProbeCatalog.Tables);
         Assert.True(view.IsReadOnly);
         Assert.Equal(5, (await view.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Like, "/ro/%")], ["path"])).Count);
         var probe = Assert.Single(await view.QueryAsync("ebpf_probes", [], null));
@@ -56,16 +57,16 @@ public sealed class OneWriterTests
         await writer.FlushAsync();
         Assert.Equal(6, (await view.QueryAsync("ebpf_file_events", [new ColumnConstraint("path", ConstraintOperator.Like, "/ro/%")], ["path"])).Count);
         // The view holds no lock: a second writer is still refused because of the first one only.
-        Assert.Throws<StoreInUseException>(() => EventStore.Open(Stores.OnDisk(path)));
+        Assert.Throws<StoreInUseException>(() => EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables));
     }
 
     [Fact]
     public void AReadOnlyViewOfNothingIsAClearError()
     {
         using var folder = new TempFolder();
-        var error = Assert.Throws<IOException>(() => EventStore.Open(Stores.OnDisk(folder.File("none.db"), o => o.ReadOnly = true)));
+        var error = Assert.Throws<IOException>(() => EventStore.Open(Stores.OnDisk(folder.File("none.db"), o => o.ReadOnly = true), ProbeCatalog.Tables));
         Assert.Contains("no event store", error.Message);
-        Assert.Throws<ArgumentException>(() => EventStore.Open(Stores.Memory(o => o.ReadOnly = true)));
+        Assert.Throws<ArgumentException>(() => EventStore.Open(Stores.Memory(o => o.ReadOnly = true), ProbeCatalog.Tables));
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class OneWriterTests
         using var folder = new TempFolder();
         var path = folder.File("events.db");
         var log = new LogLines();
-        await using var store = EventStore.Open(Stores.OnDisk(path, o => { o.Log = log.Add; o.LogWarning = l => log.Add("WARN " + l); }));
+        await using var store = EventStore.Open(Stores.OnDisk(path, o => { o.Log = log.Add; o.LogWarning = l => log.Add("WARN " + l); }), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 10).Select(i => Stores.FileEvent(Stores.Now, "/mine/" + i)));
         await store.FlushAsync();
 

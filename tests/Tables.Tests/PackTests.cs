@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.TestSupport;
 using Xunit;
@@ -18,7 +19,7 @@ public sealed class PackTests
     public void EveryEventQueryUsesTheExactlyOncePatternAndEveryEventTableIsRead()
     {
         var queries = Queries().EnumerateObject().ToList();
-        foreach (var table in EventTables.Evented)
+        foreach (var table in ProbeCatalog.Tables)
         {
             var reading = queries.Where(q => q.Value.GetProperty("query").GetString()!.Contains($"FROM {table.Name} ", StringComparison.Ordinal)).ToList();
             Assert.NotEmpty(reading);

@@ -1,10 +1,11 @@
 using System.Globalization;
 using OsqueryBpf.Events;
+using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Query;
 using OsqueryBpf.Tables.Schema;
-using Xunit;
 using Xunit.Abstractions;
-using OsqueryBpf.Osquery.Tables;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -29,13 +30,13 @@ public sealed class PushDownTests(ITestOutputHelper output)
     public async Task PushedDownResultsEqualUnfilteredResultsFilteredByOsqueryd()
     {
         var random = new Random(20261124);
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         var now = Stores.Now;
         var events = Enumerable.Range(0, 300).Select(_ => RandomEvent(random, now)).ToList();
         Stores.AddAll(store, events);
         await store.FlushAsync();
 
-        var table = EventTables.File;
+        var table = FileProbe.Table;
         var everything = await store.QueryAsync(table.Name, [], null);
         Assert.Equal(300, everything.Count);
         var exactChecks = 0;
@@ -75,7 +76,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
     [InlineData("\0")]
     public async Task HostileValuesChangeNothingButTheMatch(string hostile)
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, new[] { Stores.FileEvent(Stores.Now, hostile), Stores.FileEvent(Stores.Now, "/plain") });
         await store.FlushAsync();
 
@@ -100,7 +101,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
     [Fact]
     public async Task SeveralEqualsOnOneColumnAreAnInList()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(1, 5).Select(pid => Stores.FileEvent(Stores.Now, "/p", pid)));
         await store.FlushAsync();
         var rows = await store.QueryAsync("ebpf_file_events",
@@ -111,7 +112,7 @@ public sealed class PushDownTests(ITestOutputHelper output)
     [Fact]
     public async Task ANonNumericValueOnANumericColumnIsLeftToOsqueryd()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(1, 3).Select(pid => Stores.FileEvent(Stores.Now, "/p", pid)));
         await store.FlushAsync();
         // In osqueryd `pid < 'abc'` is true for every row (numbers sort before text): the store must not filter.
@@ -122,14 +123,14 @@ public sealed class PushDownTests(ITestOutputHelper output)
     [Fact]
     public async Task ATimeConstraintUsesTheTimeIndex()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         var now = Stores.Now;
         Stores.AddAll(store, Enumerable.Range(0, 100).Select(i => Stores.FileEvent(now - 100 + i)));
         await store.FlushAsync();
         var rows = await store.QueryAsync("ebpf_file_events", [new ColumnConstraint("time", (ConstraintOperator)4, (now - 10).ToString(CultureInfo.InvariantCulture))], ["time"]);
         Assert.Equal(9, rows.Count);
 
-        var statement = SelectBuilder.Build(EventTables.File, [new ColumnConstraint("time", (ConstraintOperator)4, "5")], null);
+        var statement = SelectBuilder.Build(FileProbe.Table, [new ColumnConstraint("time", (ConstraintOperator)4, "5")], null);
         var plan = await store.RunExclusiveAsync(connection =>
         {
             using var command = connection.CreateCommand();

@@ -1,5 +1,6 @@
-using Xunit;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Probes;
+using Xunit;
 
 namespace OsqueryBpf.Tables.Tests;
 
@@ -8,7 +9,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task RowCountIsBoundedAndTheOldestGoFirst()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxRowsPerTable = 100; o.BatchSize = 64; o.RetentionChunkRows = 30; }));
+        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxRowsPerTable = 100; o.BatchSize = 64; o.RetentionChunkRows = 30; }), ProbeCatalog.Tables);
         var now = Stores.Now;
         Stores.AddAll(store, Enumerable.Range(0, 250).Select(i => Stores.FileEvent(now, "/f/" + i)));
         await store.FlushAsync();
@@ -26,7 +27,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task RowsOlderThanTheMaximumAgeAreDeleted()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 3600));
+        await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 3600), ProbeCatalog.Tables);
         var now = Stores.Now;
         Stores.AddAll(store, new[]
         {
@@ -44,7 +45,7 @@ public sealed class RetentionTests
     public async Task RowsExpireAsTheClockMovesOn()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxAgeSeconds = 600; o.TimeProvider = clock; o.IdleInterval = TimeSpan.FromMilliseconds(20); }));
+        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxAgeSeconds = 600; o.TimeProvider = clock; o.IdleInterval = TimeSpan.FromMilliseconds(20); }), ProbeCatalog.Tables);
         var now = clock.Now.ToUnixTimeSeconds();
         Stores.AddAll(store, Enumerable.Range(0, 10).Select(i => Stores.FileEvent(now - i * 100, "/f/" + i)));
         await store.FlushAsync();
@@ -61,7 +62,7 @@ public sealed class RetentionTests
     [Fact]
     public async Task RetentionOfALargeBacklogHappensInChunks()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxRowsPerTable = 1000; o.RetentionChunkRows = 100; }));
+        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxRowsPerTable = 1000; o.RetentionChunkRows = 100; }), ProbeCatalog.Tables);
         using (await store.PauseWriterAsync())
         {
             // nothing: just proves the writer can be held and released

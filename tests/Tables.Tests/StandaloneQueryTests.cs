@@ -1,3 +1,4 @@
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Standalone;
 using Xunit;
 
@@ -24,7 +25,7 @@ public sealed class StandaloneQueryTests
     [MemberData(nameof(Writes))]
     public async Task WritesAreRefusedInMemory(string sql)
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         await AssertRefusedAndUnchanged(store, sql);
     }
 
@@ -33,14 +34,14 @@ public sealed class StandaloneQueryTests
     public async Task WritesAreRefusedOnDisk(string sql)
     {
         using var folder = new TempFolder();
-        await using var store = EventStore.Open(Stores.OnDisk(folder.File("events.db")));
+        await using var store = EventStore.Open(Stores.OnDisk(folder.File("events.db")), ProbeCatalog.Tables);
         await AssertRefusedAndUnchanged(store, sql);
     }
 
     [Fact]
     public async Task ReadsWorkAndFormatLikeOsqueryi()
     {
-        await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 100L * 365 * 86400)); // fixed, old times
+        await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 100L * 365 * 86400), ProbeCatalog.Tables); // fixed, old times
         Stores.AddAll(store, new[] { Stores.FileEvent(1700000000, "/a", 10), Stores.FileEvent(1700000001, "/longer/path", 200) });
         await store.FlushAsync();
         using var query = store.OpenStandaloneQuery();
@@ -72,7 +73,7 @@ public sealed class StandaloneQueryTests
     [Fact]
     public async Task AnEmptyResultPrintsTheHeaderOnly()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         using var query = store.OpenStandaloneQuery();
         var result = await query.RunAsync("SELECT name, status FROM ebpf_probes");
         Assert.Equal("+------+--------+\n| name | status |\n+------+--------+\n", ResultFormatter.AlignedTable(result));
@@ -91,7 +92,7 @@ public sealed class StandaloneQueryTests
     [Fact]
     public async Task BadSqlIsAClearError()
     {
-        await using var store = EventStore.Open(Stores.Memory());
+        await using var store = EventStore.Open(Stores.Memory(), ProbeCatalog.Tables);
         using var query = store.OpenStandaloneQuery();
         var error = await Assert.ThrowsAsync<StandaloneQueryException>(() => query.RunAsync("SELECT * FROM no_such_table"));
         Assert.Contains("no such table", error.Message);
@@ -102,7 +103,7 @@ public sealed class StandaloneQueryTests
     {
         using var folder = new TempFolder();
         var path = folder.File("events.db");
-        await using var store = EventStore.Open(Stores.OnDisk(path));
+        await using var store = EventStore.Open(Stores.OnDisk(path), ProbeCatalog.Tables);
         Stores.AddAll(store, Enumerable.Range(0, 100).Select(i => Stores.FileEvent(Stores.Now)));
         await store.FlushAsync();
         using var query = StandaloneQuery.OpenFile(path);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OsqueryBpf.Host.Settings;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 
 namespace OsqueryBpf.Host.Runtime;
@@ -40,9 +42,8 @@ internal sealed class ProbeHost : IAsyncDisposable
             storeOptions.DatabasePath = databaseOverride;
         if (!readOnly && !storeOptions.DatabasePath.Equals(StoreOptions.InMemory, StringComparison.Ordinal))
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(storeOptions.DatabasePath))!);
-        var store = EventStore.Open(storeOptions);
-        var probes = readOnly ? [] : settings.Probes.Distinct().Select(name => ProbeRunner.Known[name]);
-        var runner = new ProbeRunner(store, settings.ToProbeSettings(), probes, logger);
+        var store = EventStore.Open(storeOptions, ProbeCatalog.Tables);
+        var runner = new ProbeRunner(store, readOnly ? [] : settings.EnabledProbes(), logger);
         if (readOnly)
             logger.LogInformation("Reading the event store at {Path} read-only: no probes run here, its writer fills it.", storeOptions.DatabasePath);
         else

@@ -1,5 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using OsqueryBpf.Probes.Runtime;
 using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 
@@ -37,26 +38,22 @@ internal sealed class ExtensionSettings
     /// <summary>The same budget for all processes of one user together; 0: off.</summary>
     public long MaxEventsPerUser { get; set; } = 10_000;
 
-    /// <summary>Which probes run: process, file, socket, dns. Default: all.</summary>
-    public List<string> Probes { get; set; } = ["process", "file", "socket", "dns"];
+    /// <summary>Which probes run, by name (ProbeCatalog). Default: all.</summary>
+    public List<string> Probes { get; set; } = ProbeCatalog.All.Select(p => p.Name).ToList();
 
-    /// <summary>Longest argv captured per exec, in bytes (probe_error = 1 when cut).</summary>
-    public int MaxArgvBytes { get; set; } = 4096;
+    /// <summary>
+    /// Every probe's own settings, by probe name, read from the same file: each probe's folder declares its keys
+    /// (ProbeDefinition.SettingsJson) and documents them in its README.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, ProbeSettings> ProbeSettings { get; private set; } =
+        ProbeCatalog.All.ToDictionary(p => p.Name, p => p.DefaultSettings());
 
-    /// <summary>Most arguments captured per exec.</summary>
-    public int MaxArgs { get; set; } = 128;
 
-    /// <summary>Also record fork/clone.</summary>
-    public bool RecordForks { get; set; }
 
-    /// <summary>Also record opens for reading only (high volume).</summary>
-    public bool RecordReadOpens { get; set; }
 
-    /// <summary>File events only under these path prefixes (empty: everywhere). At most 8, 64 bytes each.</summary>
-    public List<string> FileIncludePrefixes { get; set; } = [];
 
-    /// <summary>No file events under these path prefixes. At most 8, 64 bytes each.</summary>
-    public List<string> FileExcludePrefixes { get; set; } = [];
+
 
     /// <summary>Reads the settings file named by the command line or the environment, or the default one if present.</summary>
     /// <exception cref="SettingsException">The file is missing (when named explicitly), unreadable or invalid.</exception>
@@ -82,29 +79,72 @@ internal sealed class ExtensionSettings
     }
 
     /// <summary>Parses settings JSON; <paramref name="source"/> names it in error messages.</summary>
+    /// <remarks>
+    /// The file is one flat object: the extension's keys (this class) and every probe's keys (its settings class) are
+    /// read from it, and a key none of them knows is an error.
+    /// </remarks>
     public static ExtensionSettings Parse(string json, string source)
     {
         ExtensionSettings? settings;
         try
         {
-            settings = JsonSerializer.Deserialize(json, SettingsJsonContext.Default.ExtensionSettings);
+            using var document = JsonDocument.Parse(WithoutComments(json));
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Null)
+                throw new SettingsException($"The settings file '{source}' is empty (null).");
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new SettingsException($"The settings file '{source}' is not valid: it must be one JSON object, not {root.ValueKind}.");
+            RefuseUnknownKeys(root, source);
+            settings = root.Deserialize(SettingsJsonContext.Default.ExtensionSettings)
+                ?? throw new SettingsException($"The settings file '{source}' is empty (null).");
+            settings.ProbeSettings = ProbeCatalog.All.ToDictionary(p => p.Name, p => p.ReadSettings(root));
         }
         catch (JsonException e)
         {
             throw new SettingsException($"The settings file '{source}' is not valid: {e.Message}", e);
         }
-        if (settings is null)
-            throw new SettingsException($"The settings file '{source}' is empty (null).");
         settings.Validate(source);
         return settings;
+    }
+
+    /// <summary>
+    /// The settings text as plain JSON: comments and trailing commas (allowed in the file) removed, so that every
+    /// reader of the object (the extension's and each probe's) can take it as it is.
+    /// </summary>
+    private static byte[] WithoutComments(string json)
+    {
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions
+        {
+            CommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        });
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+            document.RootElement.WriteTo(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The keys of the settings file: the extension's own, then each probe's.</summary>
+    public static IEnumerable<string> Keys =>
+        SettingsJsonContext.Default.ExtensionSettings.Properties.Select(p => p.Name)
+            .Concat(ProbeCatalog.All.SelectMany(p => p.SettingsJson.Properties.Select(q => q.Name)));
+
+    private static void RefuseUnknownKeys(JsonElement root, string source)
+    {
+        var known = Keys.ToHashSet(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!known.Contains(property.Name))
+                throw new SettingsException($"The settings file '{source}' has the unknown key '{property.Name}'; the keys are {string.Join(", ", known.Order(StringComparer.Ordinal))}.");
+        }
     }
 
     private void Validate(string source)
     {
         foreach (var probe in Probes)
         {
-            if (probe is not ("process" or "file" or "socket" or "dns"))
-                throw new SettingsException($"The settings file '{source}' names an unknown probe '{probe}'; known probes are process, file, socket and dns.");
+            if (ProbeCatalog.Find(probe) is null)
+                throw new SettingsException($"The settings file '{source}' names an unknown probe '{probe}'; known probes are {string.Join(", ", ProbeCatalog.All.Select(p => p.Name))}.");
         }
         if (MaxRows < 1 || MaxAgeSeconds is < 1 || QueueCapacity < 1)
             throw new SettingsException($"The settings file '{source}' needs max_rows, max_age_seconds and queue_capacity of at least 1.");
@@ -112,7 +152,8 @@ internal sealed class ExtensionSettings
             throw new SettingsException($"The settings file '{source}' needs max_events_per_process and max_events_per_user of 0 (off) or more.");
         try
         {
-            ToProbeSettings().Validate();
+            foreach (var probe in ProbeSettings.Values)
+                probe.Validate();
         }
         catch (ArgumentException e)
         {
@@ -138,12 +179,13 @@ internal sealed class ExtensionSettings
         Check("max_events_per_process", before.MaxEventsPerProcess == after.MaxEventsPerProcess);
         Check("max_events_per_user", before.MaxEventsPerUser == after.MaxEventsPerUser);
         Check("probes", before.Probes.SequenceEqual(after.Probes));
-        Check("max_argv_bytes", before.MaxArgvBytes == after.MaxArgvBytes);
-        Check("max_args", before.MaxArgs == after.MaxArgs);
-        Check("record_forks", before.RecordForks == after.RecordForks);
-        Check("record_read_opens", before.RecordReadOpens == after.RecordReadOpens);
-        Check("file_include_prefixes", before.FileIncludePrefixes.SequenceEqual(after.FileIncludePrefixes));
-        Check("file_exclude_prefixes", before.FileExcludePrefixes.SequenceEqual(after.FileExcludePrefixes));
+        foreach (var probe in ProbeCatalog.All)
+        {
+            var a = JsonSerializer.SerializeToElement(before.ProbeSettings[probe.Name], probe.SettingsJson);
+            var b = JsonSerializer.SerializeToElement(after.ProbeSettings[probe.Name], probe.SettingsJson);
+            foreach (var key in a.EnumerateObject())
+                Check(key.Name, b.TryGetProperty(key.Name, out var value) && value.GetRawText() == key.Value.GetRawText());
+        }
         return changed;
     }
 
@@ -160,17 +202,9 @@ internal sealed class ExtensionSettings
         Log = log,
     };
 
-    /// <summary>The probes' options (.rodata constants and decoder limits).</summary>
-    public ProbeSettings ToProbeSettings() => new()
-    {
-        MaxArgvBytes = MaxArgvBytes,
-        MaxArgs = MaxArgs,
-        RecordForks = RecordForks,
-        RecordReadOpens = RecordReadOpens,
-        IncludePathPrefixes = FileIncludePrefixes,
-        ExcludePathPrefixes = FileExcludePrefixes,
-        RingWakeupBytes = Runtime.ProbeRunner.RingWakeupBytes,
-    };
+    /// <summary>The probes the settings enable, each with its settings, in the catalog's order.</summary>
+    public IEnumerable<(ProbeDefinition Probe, ProbeSettings Settings)> EnabledProbes() =>
+        ProbeCatalog.All.Where(p => Probes.Contains(p.Name)).Select(p => (p, ProbeSettings[p.Name]));
 }
 
 /// <summary>A settings file that cannot be used; the message says which file and why.</summary>
@@ -178,7 +212,6 @@ internal sealed class SettingsException(string message, Exception? inner = null)
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ExtensionSettings))]

@@ -34,7 +34,7 @@ internal static class StandaloneMode
         }
 
         var json = options.Json;
-        Console.Out.WriteLine("osquery-bpf standalone: SQL over " + string.Join(", ", EventTables.All.Select(t => t.Name)) + ".");
+        Console.Out.WriteLine("osquery-bpf standalone: SQL over " + string.Join(", ", host.Store.Tables.Select(t => t.Name)) + ".");
         Console.Out.WriteLine("End statements with ';'. .tables lists the tables, .mode json|table switches output, .quit leaves.");
         var pending = new System.Text.StringBuilder();
         while (!stop.IsCancellationRequested)
@@ -51,7 +51,7 @@ internal static class StandaloneMode
                     case ".quit" or ".exit":
                         return ExitCodes.Success;
                     case ".tables":
-                        foreach (var table in EventTables.All)
+                        foreach (var table in host.Store.Tables)
                             Console.Out.WriteLine("  => " + table.Name);
                         break;
                     case ".mode json":

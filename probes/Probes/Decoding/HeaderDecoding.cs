@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using OsqueryBpf.Events;
-using OsqueryBpf.Probes.Records;
 
 namespace OsqueryBpf.Probes.Decoding;
 

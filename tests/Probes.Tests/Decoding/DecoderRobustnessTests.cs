@@ -1,4 +1,6 @@
 using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using Xunit;
 using static OsqueryBpf.Probes.Tests.RecordBuilder;
 
@@ -9,7 +11,7 @@ public sealed class DecoderRobustnessTests
 {
     private static readonly IRecordDecoder[] Decoders =
     [
-        new ProcessRecordDecoder(new ProbeSettings(), new BootClock(0), new ContainerIdCache(_ => "")),
+        new ProcessRecordDecoder(new ProcessSettings(), new BootClock(0), new ContainerIdCache(_ => "")),
         new FileRecordDecoder(new BootClock(0), new ContainerIdCache(_ => "")),
     ];
 

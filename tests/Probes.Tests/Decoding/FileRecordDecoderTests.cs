@@ -1,5 +1,6 @@
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes;
 using Xunit;
 using static OsqueryBpf.Probes.Tests.RecordBuilder;
 

@@ -1,4 +1,5 @@
 using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Decoding;

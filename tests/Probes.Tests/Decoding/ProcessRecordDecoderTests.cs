@@ -1,5 +1,7 @@
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using Xunit;
 using static OsqueryBpf.Probes.Tests.RecordBuilder;
 
@@ -9,9 +11,9 @@ public sealed class ProcessRecordDecoderTests
 {
     private static readonly BootClock Clock = new(1_700_000_000L * 1_000_000_000);
 
-    private static ProcessEvent Decode(byte[] record, ProbeSettings? settings = null)
+    private static ProcessEvent Decode(byte[] record, ProcessSettings? settings = null)
     {
-        var decoder = new ProcessRecordDecoder(settings ?? new ProbeSettings(), Clock);
+        var decoder = new ProcessRecordDecoder(settings ?? new ProcessSettings(), Clock);
         Assert.True(decoder.TryDecode(record, out var evt, out var error), error);
         return Assert.IsType<ProcessEvent>(evt);
     }
@@ -85,7 +87,7 @@ public sealed class ProcessRecordDecoderTests
     public void More_arguments_than_MaxArgs_are_dropped_and_flagged()
     {
         var record = Exec(new Header(), 0, 0, 1, Utf8("/bin/p"), Utf8("/"), Argv(Utf8("a"), Utf8("b"), Utf8("c")));
-        var evt = Decode(record, new ProbeSettings { MaxArgs = 2 });
+        var evt = Decode(record, new ProcessSettings { MaxArgs = 2 });
 
         Assert.Equal(["a", "b"], evt.Argv);
         Assert.True(evt.ProbeError);
@@ -126,7 +128,7 @@ public sealed class ProcessRecordDecoderTests
     [Fact]
     public void Malformed_records_are_refused_with_a_reason()
     {
-        var decoder = new ProcessRecordDecoder(new ProbeSettings(), Clock);
+        var decoder = new ProcessRecordDecoder(new ProcessSettings(), Clock);
 
         Assert.False(decoder.TryDecode(new byte[10], out _, out var error));
         Assert.Contains("shorter than the 72-byte header", error);

@@ -1,4 +1,6 @@
 using OsqueryBpf.Events;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
@@ -21,13 +23,13 @@ public sealed class FileProbeFilterTests : IDisposable
         Requirements.RequireKernelBtf();
         string inside = Shell.RealPath(_inside.FullName);
         string outside = Shell.RealPath(_outside.FullName);
-        var settings = new ProbeSettings
+        var settings = new FileSettings
         {
-            IgnoredProcessId = Environment.ProcessId,
-            IncludePathPrefixes = [inside + "/"],
-            ExcludePathPrefixes = [inside + "/excluded"],
+            FileIncludePrefixes = [inside + "/"],
+            FileExcludePrefixes = [inside + "/excluded"],
         };
-        _probe = new LoadedProbe(ProbeDefinitions.File, settings, e => e is FileEvent f && f.Path.Contains("osqbpf-filter-"));
+        _probe = new LoadedProbe(FileProbe.Definition, settings, e => e is FileEvent f && f.Path.Contains("osqbpf-filter-"),
+            ignoredProcessId: Environment.ProcessId);
 
         // In order: this process (ignored), a child outside the prefix and in the excluded part (dropped),
         // then a child inside (kept). The ring keeps order, so once the last is seen the others would

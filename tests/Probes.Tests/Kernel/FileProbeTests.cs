@@ -1,4 +1,6 @@
 using OsqueryBpf.Events;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
@@ -16,7 +18,7 @@ public class FileProbeFixture : IDisposable
         Requirements.RequireRoot();
         Requirements.RequireKernelBtf();
         lock (_gate)
-            return _probe ??= new LoadedProbe(ProbeDefinitions.File, new ProbeSettings { IgnoredProcessId = 0 }, Keep, AsKernel);
+            return _probe ??= new LoadedProbe(FileProbe.Definition, null, Keep, AsKernel);
     }
 
     /// <summary>The older kernel whose code paths the probe takes; null: this kernel's own.</summary>

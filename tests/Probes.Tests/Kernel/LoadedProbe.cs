@@ -1,6 +1,8 @@
 using OsqueryBpf.Bpf.RingBuffers;
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Kernel;
@@ -13,37 +15,32 @@ namespace OsqueryBpf.Probes.Tests.Kernel;
 internal sealed class LoadedProbe : IDisposable
 {
     private readonly ProbeInstance _instance;
-    private readonly RingBufferReader _reader;
+    private readonly ProbeEventReader _reader;
     private readonly List<Event> _events = new();
-    private readonly Func<Event, bool> _keep;
-    private long _malformed;
-    private string? _lastError;
 
-    public LoadedProbe(ProbeDefinition probe, ProbeSettings settings, Func<Event, bool> keep, OlderKernel? asKernel = null)
+    /// <summary>
+    /// Loads <paramref name="probe"/> with <paramref name="settings"/> (its defaults when null); the extension's own
+    /// activity is recorded unless <paramref name="ignoredProcessId"/> names a process.
+    /// </summary>
+    public LoadedProbe(ProbeDefinition probe, ProbeSettings? settings, Func<Event, bool> keep, OlderKernel? asKernel = null,
+        int ignoredProcessId = 0)
     {
-        _keep = keep;
-        _instance = asKernel is null ? ProbeInstance.Load(probe, settings) : asKernel.Load(probe, settings);
+        settings ??= probe.DefaultSettings();
+        var context = new ProbeContext { IgnoredProcessId = ignoredProcessId };
+        _instance = asKernel is null ? ProbeInstance.Load(probe, settings, context) : asKernel.Load(probe, settings, context);
         try
         {
             Assert.True(_instance.Complete, "Hooks not running: " + string.Join(" | ", _instance.Missing.Select(h => h.Describe())));
-            _reader = new RingBufferReader(_instance.Collection.Map(probe.RingMap), _instance.Collection.Map(probe.LostMap));
-            var decoder = probe.CreateDecoder(settings, new BootClock());
-            _reader.Start(record =>
+            _reader = new ProbeEventReader(_instance, settings, context, evt =>
             {
-                if (!decoder.TryDecode(record, out var evt, out var error))
-                {
-                    Interlocked.Increment(ref _malformed);
-                    _lastError = error;
-                    return;
-                }
-                if (!_keep(evt))
+                if (!keep(evt))
                     return;
                 lock (_events)
                 {
                     _events.Add(evt);
                     Monitor.PulseAll(_events);
                 }
-            }, "probe test reader");
+            });
         }
         catch
         {
@@ -56,7 +53,7 @@ internal sealed class LoadedProbe : IDisposable
     public ulong Lost => _reader.Lost;
 
     /// <summary>Records the decoder refused (with the last reason).</summary>
-    public (long Count, string? LastError) Malformed => (Interlocked.Read(ref _malformed), _lastError);
+    public (long Count, string? LastError) Malformed => (_reader.Malformed, _reader.LastError);
 
     /// <summary>Waits (up to 30 s) for an event of type T matching <paramref name="match"/>.</summary>
     public T WaitFor<T>(Func<T, bool> match, string what) where T : Event

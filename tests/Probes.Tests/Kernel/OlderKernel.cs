@@ -1,8 +1,9 @@
 using System.Text;
 using OsqueryBpf.Bpf.Btf;
-using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.Object.Btf;
+using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Probes.Kernel;
+using OsqueryBpf.Probes.Runtime;
 
 namespace OsqueryBpf.Probes.Tests.Kernel;
 
@@ -52,7 +53,8 @@ internal sealed class OlderKernel : IKernelProfile
     public bool CanCall(ProgramType programType, string helper) => !_hiddenHelpers.Contains(helper) && _real.CanCall(programType, helper);
 
     /// <summary>Loads <paramref name="probe"/> as it loads on this older kernel.</summary>
-    public ProbeInstance Load(ProbeDefinition probe, ProbeSettings settings) => ProbeInstance.Load(probe, settings, this, CoreTarget);
+    public ProbeInstance Load(ProbeDefinition probe, ProbeSettings settings, ProbeContext context) =>
+        ProbeInstance.Load(probe, settings, context, this, CoreTarget);
 
     /// <summary>A copy of <paramref name="kernel"/> whose enum bpf_func_id no longer names <paramref name="helpers"/>.</summary>
     internal static BtfSpec HideHelpers(BtfSpec kernel, IEnumerable<string> helpers)

@@ -2,7 +2,8 @@ using OsqueryBpf.Bpf.Btf;
 using OsqueryBpf.Bpf.Collections;
 using OsqueryBpf.Bpf.Object.Core;
 using OsqueryBpf.Probes.Kernel;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
@@ -22,9 +23,9 @@ public sealed class ProbeInstanceTests
     {
         Require();
         var kernel = RunningKernel.Open();
-        foreach (var definition in new[] { ProbeDefinitions.Process, ProbeDefinitions.File, NetworkProbes.Socket, NetworkProbes.Dns })
+        foreach (var definition in new[] { ProcessProbe.Definition, FileProbe.Definition, SocketProbe.Definition, DnsProbe.Definition })
         {
-            using var probe = ProbeInstance.Load(definition, new ProbeSettings());
+            using var probe = ProbeInstance.Load(definition);
             Assert.True(probe.Complete, $"{definition.Name}: " + string.Join(" | ", probe.Missing.Select(h => h.Describe())));
             foreach (var (name, result) in probe.Collection.Programs)
             {
@@ -33,7 +34,7 @@ public sealed class ProbeInstanceTests
             }
         }
         // The exit program matches what this kernel's tracepoint passes (group_dead from Linux 6.16).
-        using var process = ProbeInstance.Load(ProbeDefinitions.Process, new ProbeSettings());
+        using var process = ProbeInstance.Load(ProcessProbe.Definition);
         var exit = process.Hooks.Single(h => h.Hook.Target == "sched_process_exit");
         Assert.Equal(kernel.TracepointArguments("sched_process_exit") >= 2 ? "sched_process_exit" : "sched_process_exit_live", exit.ProgramName);
     }
@@ -43,7 +44,7 @@ public sealed class ProbeInstanceTests
     {
         Require();
         var marker = "osqbpf-noexit-" + Guid.NewGuid().ToString("N");
-        using var probe = OlderKernel.WithoutUsableExitTracepoint.Load(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0 });
+        using var probe = OlderKernel.WithoutUsableExitTracepoint.Load(ProcessProbe.Definition, new ProcessSettings(), new ProbeContext { IgnoredProcessId = 0 });
         Assert.False(probe.Complete);
         var missing = Assert.Single(probe.Missing);
         Assert.Equal("sched_process_exit", missing.Hook.Target);
@@ -51,17 +52,15 @@ public sealed class ProbeInstanceTests
         Assert.Equal(ProgramLoadStatus.Skipped, probe.Collection.Programs["sched_process_exit"].Status);
         Assert.Equal(ProgramLoadStatus.Skipped, probe.Collection.Programs["sched_process_exit_live"].Status);
 
-        var seen = new List<OsqueryBpf.Events.ProcessEvent>();
-        var decoder = ProbeDefinitions.Process.CreateDecoder(new ProbeSettings(), new OsqueryBpf.Probes.Decoding.BootClock());
-        using var reader = probe.Collection.OpenRingBuffer(ProbeDefinitions.Process.RingMap);
-        reader.Start(record =>
+        var seen = new List<ProcessEvent>();
+        using var reader = new ProbeEventReader(probe, new ProcessSettings(), new ProbeContext(), evt =>
         {
-            if (decoder.TryDecode(record, out var evt, out _) && evt is OsqueryBpf.Events.ProcessEvent p && p.Argv.Contains(marker))
+            if (evt is ProcessEvent p && p.Argv.Contains(marker))
             {
                 lock (seen)
                     seen.Add(p);
             }
-        }, "no-exit test reader");
+        });
         var (pid, _) = Shell.Check("exit 0", marker);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
@@ -86,8 +85,8 @@ public sealed class ProbeInstanceTests
     {
         Require();
         var kernel = RunningKernel.Open();
-        using var here = ProbeInstance.Load(ProbeDefinitions.File, new ProbeSettings());
-        using var as510 = OlderKernel.Linux510.Load(ProbeDefinitions.File, new ProbeSettings());
+        using var here = ProbeInstance.Load(FileProbe.Definition);
+        using var as510 = OlderKernel.Linux510.Load(FileProbe.Definition, new FileSettings(), new ProbeContext());
         var hereChecks = HelperChecks(here);
         var as510Checks = HelperChecks(as510);
         Assert.NotEmpty(hereChecks);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using OsqueryBpf.Events;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
@@ -18,7 +20,7 @@ public class ProcessProbeFixture : IDisposable
         Requirements.RequireRoot();
         Requirements.RequireKernelBtf();
         lock (_gate)
-            return _probe ??= new LoadedProbe(ProbeDefinitions.Process, new ProbeSettings { IgnoredProcessId = 0, RecordForks = true }, Keep, AsKernel);
+            return _probe ??= new LoadedProbe(ProcessProbe.Definition, new ProcessSettings { RecordForks = true }, Keep, AsKernel);
     }
 
     /// <summary>The older kernel whose code paths the probe takes; null: this kernel's own.</summary>

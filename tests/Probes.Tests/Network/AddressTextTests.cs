@@ -1,5 +1,5 @@
 using System.Net;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes.Decoding;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

@@ -1,16 +1,17 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;
 
 /// <summary>
-/// The DNS probe as the product runs it (embedded dns.bpf.o, <see cref="NetworkProbes.Dns"/>, <see cref="DnsEventDecoder"/>)
+/// The DNS probe as the product runs it (embedded dns.bpf.o, <see cref="DnsProbe.Definition"/>, <see cref="DnsEventDecoder"/>)
 /// against a real dnsmasq: the rows of ebpf_dns_events, parsed, matched for latency, attributed to the client.
 /// </summary>
 public class DnsEventFixture : IDisposable
@@ -31,7 +32,7 @@ public class DnsEventFixture : IDisposable
             if (_probe is null)
             {
                 string? serverAddress = null;
-                _probe = new LoadedNetProbe<Event>(NetworkProbes.Dns, new ProbeSettings(), AsKernel,
+                _probe = new LoadedNetProbe<Event>(DnsProbe.Definition, AsKernel,
                     (ReadOnlySpan<byte> record, out Event? item, out string? error) => Decoder.TryDecode(record, out item, out error),
                     e => e is DnsEvent d && d.ServerAddress == Volatile.Read(ref serverAddress));
                 // An empty --address makes dnsmasq answer NXDOMAIN for that domain (more specific than the zone's).

@@ -1,7 +1,7 @@
-using OsqueryBpf.Dns;
 using System.Buffers.Binary;
+using OsqueryBpf.Dns;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
@@ -10,8 +10,8 @@ namespace OsqueryBpf.Probes.Tests.Network;
 /// <summary>dns.bpf.o loaded once, with a dnsmasq for <see cref="DnsProbeKernelTests"/>.</summary>
 public sealed class DnsProbeFixture : IDisposable
 {
-    /// <summary>A TXT answer long enough to make the response pass the default 512-byte capture.</summary>
-    public static readonly string LongText = new string('x', 240) + "," + new string('y', 240) + "," + new string('z', 240);
+    /// <summary>A TXT answer long enough to make the response pass the probe's capture limit (DnsProbe.PayloadLimit).</summary>
+    public static readonly string LongText = string.Join(",", "uvwxyz".Select(c => new string(c, 240)));
 
     private readonly object _gate = new();
     private LoadedNetProbe<DnsPacket>? _probe;
@@ -28,11 +28,12 @@ public sealed class DnsProbeFixture : IDisposable
             if (_probe is null)
             {
                 var decoder = new DnsRecordDecoder(new BootClock());
-                _probe = new LoadedNetProbe<DnsPacket>(NetObjects.Dns(), "dns_events", "dns_packet",
+                _probe = new LoadedNetProbe<DnsPacket>(DnsProbe.Definition, null,
                     (ReadOnlySpan<byte> record, out DnsPacket? item, out string? error) => decoder.TryDecode(record, out item, out error),
                     p => p.ServerAddress.StartsWith("127.53.", StringComparison.Ordinal));
                 // Started after the probe, so the probe also sees dnsmasq bind its port 53 sockets.
-                _server = new Dnsmasq(LongText);
+                // dnsmasq answers at most 1232 bytes over UDP by default; the long answer must pass the capture limit.
+                _server = new Dnsmasq(LongText, "--edns-packet-max=4096");
             }
             return (_probe, _server!);
         }
@@ -138,7 +139,7 @@ public sealed class DnsProbeKernelTests : IClassFixture<DnsProbeFixture>
         var response = probe.WaitFor(p => !p.FromClient && p.Client.Pid == digPid && p.Protocol == DnsTransport.Udp,
             "the long TXT response", DnsProbeFixture.Describe);
         Assert.True(response.Truncated);
-        Assert.Equal(512, response.Payload.Length);
-        Assert.True(response.PayloadLength > 3 * 240, $"the real length {response.PayloadLength} covers the three strings");
+        Assert.Equal((int)DnsProbe.PayloadLimit, response.Payload.Length);
+        Assert.True(response.PayloadLength > 6 * 240, $"the real length {response.PayloadLength} covers the six strings");
     }
 }

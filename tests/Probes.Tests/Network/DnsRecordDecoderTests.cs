@@ -1,7 +1,7 @@
-using OsqueryBpf.Dns;
 using System.Net;
+using OsqueryBpf.Dns;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

@@ -1,61 +1,32 @@
 using OsqueryBpf.Bpf.Collections;
-using OsqueryBpf.Bpf.Links;
-using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.RingBuffers;
+using OsqueryBpf.Probes.Runtime;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;
 
 /// <summary>
-/// socket.bpf.o or dns.bpf.o loaded into the real kernel through the managed loader (tracepoints attached by
-/// section name, the socket filter on an AF_PACKET socket for all interfaces), with a reader thread that
-/// decodes every record and keeps the items a test may wait for.
+/// The socket or DNS probe loaded into the real kernel the way the product loads it (<see cref="ProbeInstance"/>),
+/// with a reader thread that decodes every record with the test's own decoder (for the DNS probe's raw packets,
+/// before the product's decoder joins them into rows) and keeps the items a test may wait for.
 /// </summary>
 internal sealed class LoadedNetProbe<T> : IDisposable where T : class
 {
     public delegate bool Decoder(ReadOnlySpan<byte> record, out T? item, out string? error);
 
-    private readonly IDisposable _loaded; // the collection and socket filter, or the ProbeInstance that owns them
+    private readonly ProbeInstance _loaded;
     private readonly RingBufferReader _reader;
     private readonly List<T> _items = new();
     private readonly Func<T, bool> _keep;
     private long _malformed;
     private string? _lastError;
 
-    /// <summary>An object loaded as given (all programs, these constants), for tests of the objects themselves.</summary>
-    public LoadedNetProbe(byte[] elf, string ringName, string? socketFilterProgram, Decoder decode, Func<T, bool> keep,
-        IReadOnlyDictionary<string, uint>? constants = null)
+    public LoadedNetProbe(ProbeDefinition probe, Kernel.OlderKernel? asKernel, Decoder decode, Func<T, bool> keep, int ignoredProcessId = 0)
     {
         _keep = keep;
-        var spec = CollectionSpec.Parse(elf);
-        foreach (var (name, value) in constants ?? new Dictionary<string, uint>())
-            spec.SetConstant(name, value);
-        var collection = BpfCollection.Load(spec);
-        SocketFilterLink? filter = null;
-        try
-        {
-            collection.ThrowIfAnyFailed();
-            if (socketFilterProgram is not null)
-                filter = SocketFilterLink.Attach(collection.Program(socketFilterProgram));
-            _loaded = new Owned(collection, filter);
-            _reader = StartReader(collection, ringName, decode);
-        }
-        catch
-        {
-            filter?.Dispose();
-            collection.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// A probe loaded the way the product loads it (<see cref="ProbeInstance"/>); with <paramref name="asKernel"/>, on
-    /// the code paths of that older kernel.
-    /// </summary>
-    public LoadedNetProbe(ProbeDefinition probe, ProbeSettings settings, Kernel.OlderKernel? asKernel, Decoder decode, Func<T, bool> keep)
-    {
-        _keep = keep;
-        var instance = asKernel is null ? ProbeInstance.Load(probe, settings) : asKernel.Load(probe, settings);
+        var settings = probe.DefaultSettings();
+        var context = new ProbeContext { IgnoredProcessId = ignoredProcessId };
+        var instance = asKernel is null ? ProbeInstance.Load(probe, settings, context) : asKernel.Load(probe, settings, context);
         try
         {
             Assert.True(instance.Complete, "Hooks not running: " + string.Join(" | ", instance.Missing.Select(h => h.Describe())));
@@ -131,14 +102,5 @@ internal sealed class LoadedNetProbe<T> : IDisposable where T : class
     {
         _reader.Dispose();
         _loaded.Dispose();
-    }
-
-    private sealed class Owned(BpfCollection collection, SocketFilterLink? filter) : IDisposable
-    {
-        public void Dispose()
-        {
-            filter?.Dispose();
-            collection.Dispose();
-        }
     }
 }

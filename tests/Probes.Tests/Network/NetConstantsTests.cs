@@ -1,4 +1,5 @@
 using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;
@@ -9,7 +10,7 @@ public sealed class NetConstantsTests
     [SkippableFact]
     public void Socket_probe_settings_exist()
     {
-        var spec = CollectionSpec.Parse(NetObjects.Socket());
+        var spec = CollectionSpec.Parse(SocketProbe.Definition.ReadObject());
         spec.SetConstant("ignore_tgid", 1234u);
         spec.SetConstant("ring_wakeup_bytes", 65536u);
         spec.SetConstant("record_executable", (byte)0);
@@ -20,7 +21,7 @@ public sealed class NetConstantsTests
     [SkippableFact]
     public void Dns_probe_settings_exist()
     {
-        var spec = CollectionSpec.Parse(NetObjects.Dns());
+        var spec = CollectionSpec.Parse(DnsProbe.Definition.ReadObject());
         spec.SetConstant("ignore_tgid", 1234u);
         spec.SetConstant("ring_wakeup_bytes", 65536u);
         spec.SetConstant("payload_limit", 4096u);

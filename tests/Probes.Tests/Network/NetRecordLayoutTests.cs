@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.Object.Btf;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;
@@ -28,7 +28,7 @@ public sealed class NetRecordLayoutTests
     [SkippableFact]
     public void Socket_record_matches_btf()
     {
-        var btf = CollectionSpec.Parse(NetObjects.Socket()).Btf!;
+        var btf = CollectionSpec.Parse(SocketProbe.Definition.ReadObject()).Btf!;
         Assert.True(btf.TryFindType("socket_record", BtfKind.Struct, out var id));
         AssertOffsets<SocketRecordLayout>(btf, id, SocketFields);
         AssertOffset(btf, id, "local_addr", SocketRecordLayout.LocalAddressOffset);
@@ -40,7 +40,7 @@ public sealed class NetRecordLayoutTests
     [SkippableFact]
     public void Dns_record_matches_btf()
     {
-        var btf = CollectionSpec.Parse(NetObjects.Dns()).Btf!;
+        var btf = CollectionSpec.Parse(DnsProbe.Definition.ReadObject()).Btf!;
         Assert.True(btf.TryFindType("dns_record", BtfKind.Struct, out var id));
         AssertOffsets<DnsRecordLayout>(btf, id, DnsFields);
         AssertOffset(btf, id, "server_comm", DnsRecordLayout.ServerCommOffset);

@@ -1,6 +1,7 @@
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes.Runtime;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 
 namespace OsqueryBpf.Probes.Tests.Network;
@@ -20,7 +21,7 @@ public class SocketProbeFixture : IDisposable
             if (_probe is null)
             {
                 var decoder = new SocketRecordDecoder(new BootClock());
-                _probe = new LoadedNetProbe<SocketEvent>(NetworkProbes.Socket, new ProbeSettings { IgnoredProcessId = 0 }, AsKernel,
+                _probe = new LoadedNetProbe<SocketEvent>(SocketProbe.Definition, AsKernel,
                     (ReadOnlySpan<byte> record, out SocketEvent? item, out string? error) =>
                     {
                         bool ok = decoder.TryDecode(record, out var evt, out error);

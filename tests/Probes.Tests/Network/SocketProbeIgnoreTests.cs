@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 
@@ -19,7 +19,7 @@ public sealed class SocketProbeIgnoreTests
         Requirements.RequireKernelBtf();
         int me = Environment.ProcessId;
         var decoder = new SocketRecordDecoder(new BootClock());
-        using var probe = new LoadedNetProbe<SocketEvent>(NetObjects.Socket(), "socket_events", null,
+        using var probe = new LoadedNetProbe<SocketEvent>(SocketProbe.Definition, null,
             (ReadOnlySpan<byte> record, out SocketEvent? item, out string? error) =>
             {
                 bool ok = decoder.TryDecode(record, out var evt, out error);
@@ -27,7 +27,7 @@ public sealed class SocketProbeIgnoreTests
                 return ok;
             },
             e => e.LocalAddress == "127.0.0.1" || e.RemoteAddress == "127.0.0.1",
-            new Dictionary<string, uint> { ["ignore_tgid"] = (uint)me });
+            ignoredProcessId: me);
 
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using OsqueryBpf.Events;
+using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

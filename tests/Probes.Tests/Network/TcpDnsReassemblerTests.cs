@@ -1,5 +1,5 @@
 using OsqueryBpf.Dns;
-using OsqueryBpf.Probes.Network;
+using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

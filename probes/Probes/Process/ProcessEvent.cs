@@ -1,0 +1,34 @@
+using OsqueryBpf.Events;
+
+namespace OsqueryBpf.Probes;
+
+/// <summary>One exec (successful or failed), exit, or (optionally) fork: a row of <c>ebpf_process_events</c>.</summary>
+public sealed class ProcessEvent : Event
+{
+    /// <summary>execve, execveat, exit, fork or clone.</summary>
+    public string Syscall { get; set; } = "";
+
+    /// <summary>Absolute path of the executed binary.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>Working directory of the process.</summary>
+    public string Cwd { get; set; } = "";
+
+    /// <summary>The arguments, exactly as passed (argv[0] first).</summary>
+    public IReadOnlyList<string> Argv { get; set; } = Array.Empty<string>();
+
+    /// <summary>The exec's return value, or the exit status for exits.</summary>
+    public long ExitCode { get; set; }
+
+    /// <summary>Nanoseconds spent in the syscall; for exits, the process lifetime.</summary>
+    public long Duration { get; set; }
+
+    /// <summary>Effective user id.</summary>
+    public long Euid { get; set; }
+
+    /// <summary>Effective group id.</summary>
+    public long Egid { get; set; }
+
+    /// <summary>Login (audit) user id; 4294967295 when unset.</summary>
+    public long Auid { get; set; }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using OsqueryBpf.Events;
+using OsqueryBpf.Probes.Decoding;
+using OsqueryBpf.Probes.Runtime;
+
+namespace OsqueryBpf.Probes;
+
+/// <summary>Decodes process.bpf.c records (exec, exit, fork) into <see cref="ProcessEvent"/>s.</summary>
+/// <remarks>
+/// Exit rows: <see cref="ProcessEvent.ExitCode"/> is the exit code (0-255) for a normal exit and the
+/// negated signal number for a process killed by a signal (-9 for SIGKILL), as Python's returncode;
+/// <see cref="ProcessEvent.Duration"/> is the process lifetime. Exit and fork rows have no path, cwd or argv.
+/// </remarks>
+public sealed class ProcessRecordDecoder : IRecordDecoder
+{
+    private readonly ProcessSettings _settings;
+    private readonly BootClock _clock;
+    private readonly EscapedText _text = new();
+    private readonly ContainerIdCache _containers;
+    private readonly List<string> _args = new();
+
+    /// <summary>
+    /// A decoder applying <paramref name="settings"/> (argument limits), converting times with <paramref name="clock"/>
+    /// and naming containers with <paramref name="containers"/> (default: <see cref="ContainerIdCache.Shared"/>).
+    /// </summary>
+    public ProcessRecordDecoder(ProcessSettings settings, BootClock clock, ContainerIdCache? containers = null)
+    {
+        _settings = settings;
+        _clock = clock;
+        _containers = containers ?? ContainerIdCache.Shared;
+    }
+
+    /// <inheritdoc />
+    public bool TryDecode(ReadOnlySpan<byte> record, [NotNullWhen(true)] out Event? evt, [NotNullWhen(false)] out string? error)
+    {
+        evt = null;
+        if (!HeaderDecoding.TryRead(record, out var header))
+        {
+            error = $"A process record of {record.Length} bytes is shorter than the {EventHeader.Size}-byte header.";
+            return false;
+        }
+        if (header.RecordSize > record.Length)
+        {
+            error = $"A process record says it has {header.RecordSize} bytes but the ring gave {record.Length}.";
+            return false;
+        }
+        switch ((RecordKind)header.Kind)
+        {
+            case RecordKind.ProcessExec:
+                return TryDecodeExec(record, header, out evt, out error);
+            case RecordKind.ProcessExit:
+                return TryDecodeExit(record, header, out evt, out error);
+            case RecordKind.ProcessFork:
+                return TryDecodeFork(record, header, out evt, out error);
+            default:
+                error = $"A process record has kind {header.Kind}, which is not an exec (1), exit (2) or fork (3).";
+                return false;
+        }
+    }
+
+    private bool TryDecodeExec(ReadOnlySpan<byte> record, in EventHeader header, out Event? evt, out string? error)
+    {
+        evt = null;
+        if (record.Length < ExecRecordLayout.FixedSize)
+        {
+            error = $"An exec record of {record.Length} bytes is shorter than its {ExecRecordLayout.FixedSize}-byte fixed part.";
+            return false;
+        }
+        var fixedPart = MemoryMarshal.Read<ExecRecordLayout>(record);
+        var data = record[ExecRecordLayout.FixedSize..];
+        long needed = (long)fixedPart.PathLength + fixedPart.CwdLength + fixedPart.ArgvLength;
+        if (needed > data.Length)
+        {
+            error = $"An exec record's path, cwd and argv need {needed} bytes but only {data.Length} follow its fixed part.";
+            return false;
+        }
+
+        var path = data[..fixedPart.PathLength];
+        var cwd = data.Slice(fixedPart.PathLength, fixedPart.CwdLength);
+        var argv = data.Slice(fixedPart.PathLength + fixedPart.CwdLength, (int)fixedPart.ArgvLength);
+
+        var process = new ProcessEvent();
+        HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
+        process.Syscall = fixedPart.Syscall == 2 ? "execveat" : "execve";
+        process.Path = _text.Decode(path);
+        process.Cwd = _text.Decode(cwd);
+        process.Argv = SplitArgv(argv, out bool cut);
+        if (cut || (fixedPart.Info & ExecRecordLayout.InfoArgvCut) != 0)
+            process.ProbeError = true;
+        process.ExitCode = fixedPart.Ret;
+        process.Duration = unchecked((long)fixedPart.DurationNs);
+        process.Euid = header.Euid;
+        process.Egid = header.Egid;
+        process.Auid = header.Auid;
+        evt = process;
+        error = null;
+        return true;
+    }
+
+    /// <summary>Splits NUL-ended arguments, keeping at most MaxArgs; a last argument without its NUL was cut.</summary>
+    private string[] SplitArgv(ReadOnlySpan<byte> argv, out bool cut)
+    {
+        cut = false;
+        _args.Clear();
+        while (!argv.IsEmpty)
+        {
+            if (_args.Count >= _settings.MaxArgs)
+            {
+                cut = true;
+                break;
+            }
+            int end = argv.IndexOf((byte)0);
+            if (end < 0)
+            {
+                _args.Add(_text.Decode(argv));
+                cut = true;
+                break;
+            }
+            _args.Add(_text.Decode(argv[..end]));
+            argv = argv[(end + 1)..];
+        }
+        return _args.Count == 0 ? Array.Empty<string>() : _args.ToArray();
+    }
+
+    private bool TryDecodeExit(ReadOnlySpan<byte> record, in EventHeader header, out Event? evt, out string? error)
+    {
+        evt = null;
+        if (record.Length < ExitRecordLayout.Size)
+        {
+            error = $"An exit record of {record.Length} bytes is shorter than {ExitRecordLayout.Size} bytes.";
+            return false;
+        }
+        var exit = MemoryMarshal.Read<ExitRecordLayout>(record);
+        var process = new ProcessEvent();
+        HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
+        process.Syscall = "exit";
+        process.ExitCode = ExitCodeFromStatus(exit.Status);
+        process.Duration = unchecked((long)exit.LifetimeNs);
+        process.Euid = header.Euid;
+        process.Egid = header.Egid;
+        process.Auid = header.Auid;
+        evt = process;
+        error = null;
+        return true;
+    }
+
+    private bool TryDecodeFork(ReadOnlySpan<byte> record, in EventHeader header, out Event? evt, out string? error)
+    {
+        evt = null;
+        if (record.Length < ForkRecordLayout.Size)
+        {
+            error = $"A fork record of {record.Length} bytes is shorter than {ForkRecordLayout.Size} bytes.";
+            return false;
+        }
+        var process = new ProcessEvent();
+        HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
+        process.Syscall = "fork";
+        process.Euid = header.Euid;
+        process.Egid = header.Egid;
+        process.Auid = header.Auid;
+        evt = process;
+        error = null;
+        return true;
+    }
+
+    /// <summary>The exit code for a normal exit, or minus the signal number for a killed process.</summary>
+    internal static long ExitCodeFromStatus(long status)
+    {
+        long signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : -signal;
+    }
+}
