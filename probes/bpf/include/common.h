@@ -16,7 +16,7 @@
  *    sums the per-CPU values and reports them as drops.
  *  - Configuration is .rodata: `const volatile` globals with a default, set by the loader before
  *    the program is loaded (the verifier then prunes disabled branches). Names are snake_case and
- *    the C# ProbeSettings documents each one. Every probe has ignore_tgid and ring_wakeup_bytes
+ *    the probe folder's settings class and README document each one. Every probe has ignore_tgid and ring_wakeup_bytes
  *    (below).
  *  - Wake-ups: waking the reader costs the producer an irq_work and the reader a context switch,
  *    several microseconds per record when the reader keeps up (then the kernel's default wakes it
