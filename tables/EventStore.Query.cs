@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Tables.Query;
 using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Tables.Store;
-using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables;
 

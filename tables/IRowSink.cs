@@ -1,3 +1,5 @@
+using OsqueryBpf.Osquery.Tables;
+
 namespace OsqueryBpf.Tables;
 
 /// <summary>
@@ -33,7 +35,7 @@ public interface IRowSink
 
     /// <summary>
     /// Discards every row delivered so far: the store starts over, choosing which rows to deliver because they
-    /// did not all fit (see <see cref="EventStore.QueryAsync(string, IReadOnlyList{Query.Constraint}, IReadOnlyCollection{string}?, IRowSink, bool, CancellationToken)"/>).
+    /// did not all fit (see <see cref="EventStore.QueryAsync(string, IReadOnlyList{ColumnConstraint}, IReadOnlyCollection{string}?, IRowSink, bool, CancellationToken)"/>).
     /// </summary>
     void Restart();
 }

@@ -13,6 +13,7 @@ public sealed class StoreTable : ITablePlugin
     private readonly EventStore _store;
     private readonly TableDefinition _definition;
 
+    /// <summary>Serves <paramref name="definition"/> from <paramref name="store"/>; <paramref name="eventBased"/> declares event tables EVENT_BASED.</summary>
     public StoreTable(EventStore store, TableDefinition definition, bool eventBased)
     {
         _store = store;
@@ -21,12 +22,16 @@ public sealed class StoreTable : ITablePlugin
         Attributes = (TableAttributes)definition.OsqueryAttributes(eventBased);
     }
 
+    /// <inheritdoc />
     public string Name => _definition.Name;
 
+    /// <inheritdoc />
     public IReadOnlyList<ColumnDefinition> Columns { get; }
 
+    /// <inheritdoc />
     public TableAttributes Attributes { get; }
 
+    /// <inheritdoc />
     public async ValueTask GenerateAsync(QueryContext context, TableRows rows, CancellationToken cancellationToken)
     {
         var constraints = context.AllConstraints().ToList();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using OsqueryBpf.Events;
 using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;

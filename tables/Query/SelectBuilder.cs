@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Tables.Schema;
 
 namespace OsqueryBpf.Tables.Query;
 

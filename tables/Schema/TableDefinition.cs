@@ -5,6 +5,7 @@ public sealed class TableDefinition
 {
     private readonly Dictionary<string, TableColumn> _byName;
 
+    /// <summary>A table; an event table (<paramref name="isEvented"/>) stores events of <paramref name="eventType"/> and must have eid and time.</summary>
     public TableDefinition(string name, string description, bool isEvented, Type? eventType, IReadOnlyList<TableColumn> columns)
     {
         Name = name;

@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
-using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Store;
 

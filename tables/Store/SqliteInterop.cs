@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using OsqueryBpf.Osquery.Tables;
 
 namespace OsqueryBpf.Tables.Store;
 

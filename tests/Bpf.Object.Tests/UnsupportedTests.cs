@@ -1,5 +1,5 @@
-using OsqueryBpf.TestSupport;
 using System.Diagnostics;
+using OsqueryBpf.TestSupport;
 using Xunit;
 
 namespace OsqueryBpf.Bpf.Object.Tests;

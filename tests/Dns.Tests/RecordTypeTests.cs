@@ -1,4 +1,3 @@
-using System.Text;
 using Xunit;
 using T = OsqueryBpf.Dns.DnsNames.Types;
 

@@ -1,8 +1,7 @@
-using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Tests;
 using OsqueryBpf.TestSupport;
-using Xunit.Abstractions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace OsqueryBpf.EndToEnd.Tests;
 

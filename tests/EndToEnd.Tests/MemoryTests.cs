@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using OsqueryBpf.Events;
 using OsqueryBpf.OsquerydDouble;
 using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 using OsqueryBpf.TestSupport;
-using Xunit.Abstractions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace OsqueryBpf.EndToEnd.Tests;
 

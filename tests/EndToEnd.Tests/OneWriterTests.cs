@@ -1,4 +1,3 @@
-using OsqueryBpf.Events;
 using OsqueryBpf.Probes;
 using OsqueryBpf.Tables;
 using Xunit;

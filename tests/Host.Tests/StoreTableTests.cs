@@ -1,7 +1,5 @@
-using OsqueryBpf.Events;
 using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Probes;
-using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Tables;
 using Xunit;
 

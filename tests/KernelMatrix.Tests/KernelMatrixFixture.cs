@@ -1,5 +1,4 @@
 using OsqueryBpf.TestSupport;
-using Xunit;
 
 namespace OsqueryBpf.KernelMatrix.Tests;
 

@@ -9,7 +9,7 @@ internal static class KernelSelection
     /// <summary>
     /// The kernels a suite serves today: the newest build of each series in each suite. This is what machines
     /// tracking a suite run (bullseye's 5.10.223 and bullseye-security's 5.10.262, every series of
-    /// trixie-backports); older builds the security suites still list are left out (see <see cref="All"/>).
+    /// trixie-backports); older builds the security suites still list are left out (see All).
     /// </summary>
     public static IReadOnlyList<DebianKernel> Served(IReadOnlyList<DebianKernel> kernels) =>
         kernels.SelectMany(k => k.Suites.Select(s => (Suite: s, Kernel: k)))

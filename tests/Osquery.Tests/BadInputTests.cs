@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using OsqueryBpf.OsquerydDouble;
 using Xunit;
 
 namespace OsqueryBpf.Osquery.Tests;

@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
-using OsqueryBpf.TestSupport;
 using System.Net.Sockets;
-using System.Text;
+using OsqueryBpf.TestSupport;
 using Xunit;
 
 namespace OsqueryBpf.Osquery.Tests;

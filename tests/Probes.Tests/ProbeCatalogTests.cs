@@ -1,7 +1,6 @@
 using System.Text.Json;
 using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Schema;
 using Xunit;
 

@@ -1,7 +1,6 @@
 using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Probes.Kernel;
 using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests;

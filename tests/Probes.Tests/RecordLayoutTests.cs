@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
-using OsqueryBpf.Bpf.Object.Btf;
 using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Bpf.Object.Btf;
 using OsqueryBpf.Probes.Decoding;
 using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests;

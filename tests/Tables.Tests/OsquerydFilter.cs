@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Osquery.Tables;
+using OsqueryBpf.Tables.Schema;
 
 namespace OsqueryBpf.Tables.Tests;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using OsqueryBpf.Probes;
-using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

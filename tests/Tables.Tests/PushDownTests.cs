@@ -1,11 +1,10 @@
 using System.Globalization;
-using OsqueryBpf.Events;
 using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Query;
 using OsqueryBpf.Tables.Schema;
-using Xunit.Abstractions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace OsqueryBpf.Tables.Tests;
 

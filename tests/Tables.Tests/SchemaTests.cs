@@ -1,4 +1,3 @@
-using OsqueryBpf.Events;
 using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Probes;
 using OsqueryBpf.Tables.Schema;

@@ -1,6 +1,5 @@
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes;
-using OsqueryBpf.Tables;
 
 namespace OsqueryBpf.Tables.Tests;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OsqueryBpf.Host.Settings;
-using OsqueryBpf.Probes.Runtime;
 using OsqueryBpf.Probes;
+using OsqueryBpf.Probes.Runtime;
 using OsqueryBpf.Tables;
 
 namespace OsqueryBpf.Host.Runtime;

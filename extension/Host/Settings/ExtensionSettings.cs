@@ -1,7 +1,7 @@
-using System.Text.Json.Serialization;
 using System.Text.Json;
-using OsqueryBpf.Probes.Runtime;
+using System.Text.Json.Serialization;
 using OsqueryBpf.Probes;
+using OsqueryBpf.Probes.Runtime;
 using OsqueryBpf.Tables;
 
 namespace OsqueryBpf.Host.Settings;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using OsqueryBpf.Host.Runtime;
-using OsqueryBpf.Tables.Schema;
 using OsqueryBpf.Tables.Standalone;
 
 namespace OsqueryBpf.Host.Standalone;

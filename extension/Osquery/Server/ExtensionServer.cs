@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using OsqueryBpf.Osquery.Manager;
 using OsqueryBpf.Osquery.Tables;
 using OsqueryBpf.Osquery.Thrift;
-using OsqueryBpf.Osquery.Transport;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;

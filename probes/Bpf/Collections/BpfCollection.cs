@@ -1,6 +1,5 @@
 using OsqueryBpf.Bpf.Btf;
 using OsqueryBpf.Bpf.Interop;
-using OsqueryBpf.Bpf.Links;
 using OsqueryBpf.Bpf.Maps;
 using OsqueryBpf.Bpf.Object;
 

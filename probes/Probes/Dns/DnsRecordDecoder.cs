@@ -1,6 +1,6 @@
-using OsqueryBpf.Dns;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using OsqueryBpf.Dns;
 using OsqueryBpf.Probes.Decoding;
 
 namespace OsqueryBpf.Probes;

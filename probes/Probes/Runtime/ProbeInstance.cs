@@ -1,5 +1,5 @@
-using OsqueryBpf.Bpf.Errors;
 using OsqueryBpf.Bpf.Collections;
+using OsqueryBpf.Bpf.Errors;
 using OsqueryBpf.Bpf.Links;
 using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Bpf.Object.Btf;

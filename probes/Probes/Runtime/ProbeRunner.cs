@@ -1,8 +1,4 @@
 using Microsoft.Extensions.Logging;
-using OsqueryBpf.Bpf.RingBuffers;
-using OsqueryBpf.Events;
-using OsqueryBpf.Probes;
-using OsqueryBpf.Probes.Decoding;
 using OsqueryBpf.Tables;
 using ProbeStatus = OsqueryBpf.Tables.ProbeStatus;
 

@@ -1,9 +1,8 @@
 using System.Text;
 using OsqueryBpf.Containers.Metadata;
-using OsqueryBpf.Containers.Tests.Runtimes;
 using OsqueryBpf.TestSupport;
-using Command = OsqueryBpf.Containers.Tests.Runtimes.Command;
 using Xunit;
+using Command = OsqueryBpf.Containers.Tests.Runtimes.Command;
 
 namespace OsqueryBpf.Containers.Tests.Metadata;
 

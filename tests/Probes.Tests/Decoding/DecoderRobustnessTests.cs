@@ -1,6 +1,5 @@
 using OsqueryBpf.Probes.Decoding;
 using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using Xunit;
 using static OsqueryBpf.Probes.Tests.RecordBuilder;
 

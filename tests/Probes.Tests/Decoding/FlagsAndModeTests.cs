@@ -1,5 +1,4 @@
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Decoding;

@@ -1,7 +1,4 @@
-using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using Xunit;
 using static OsqueryBpf.Probes.Tests.RecordBuilder;
 

@@ -1,6 +1,3 @@
-using OsqueryBpf.Events;
-using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

@@ -1,6 +1,4 @@
 using OsqueryBpf.Events;
-using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

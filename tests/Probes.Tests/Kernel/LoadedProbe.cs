@@ -1,15 +1,12 @@
-using OsqueryBpf.Bpf.RingBuffers;
 using OsqueryBpf.Events;
-using OsqueryBpf.Probes.Decoding;
 using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Kernel;
 
 /// <summary>
 /// One probe loaded into the real kernel the way the product loads it (<see cref="ProbeInstance"/>), with a reader
-/// thread that decodes every record and keeps the events a test may ask for (those <see cref="Keep"/> accepts).
+/// thread that decodes every record and keeps the events a test may ask for (those its keep function accepts).
 /// With an <see cref="OlderKernel"/>, the probe takes the code paths it takes on that kernel.
 /// </summary>
 internal sealed class LoadedProbe : IDisposable

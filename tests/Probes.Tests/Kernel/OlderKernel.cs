@@ -1,7 +1,7 @@
 using System.Text;
 using OsqueryBpf.Bpf.Btf;
-using OsqueryBpf.Bpf.Object.Btf;
 using OsqueryBpf.Bpf.Object;
+using OsqueryBpf.Bpf.Object.Btf;
 using OsqueryBpf.Probes.Kernel;
 using OsqueryBpf.Probes.Runtime;
 

@@ -3,7 +3,6 @@ using OsqueryBpf.Bpf.Collections;
 using OsqueryBpf.Bpf.Object.Core;
 using OsqueryBpf.Probes.Kernel;
 using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

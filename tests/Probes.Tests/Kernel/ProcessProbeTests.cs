@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using OsqueryBpf.Events;
-using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Net;
+using System.Net.Sockets;
 using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

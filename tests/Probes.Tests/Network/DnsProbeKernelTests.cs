@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using OsqueryBpf.Dns;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

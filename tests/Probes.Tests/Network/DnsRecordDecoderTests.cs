@@ -1,7 +1,6 @@
 using System.Net;
 using OsqueryBpf.Dns;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

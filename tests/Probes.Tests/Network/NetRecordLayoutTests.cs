@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using OsqueryBpf.Bpf.Object.Btf;
 using OsqueryBpf.Bpf.Object;
-using OsqueryBpf.Probes;
+using OsqueryBpf.Bpf.Object.Btf;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

@@ -1,7 +1,4 @@
-using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes.Runtime;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 
 namespace OsqueryBpf.Probes.Tests.Network;

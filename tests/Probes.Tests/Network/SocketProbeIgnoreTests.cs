@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Net;
-using OsqueryBpf.Events;
+using System.Net.Sockets;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes;
 using OsqueryBpf.TestSupport;
 using Xunit;
 

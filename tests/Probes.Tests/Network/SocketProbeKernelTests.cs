@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Net;
-using OsqueryBpf.Events;
-using OsqueryBpf.Probes;
-using OsqueryBpf.TestSupport;
+using System.Net.Sockets;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

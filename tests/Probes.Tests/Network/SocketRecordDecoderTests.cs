@@ -1,7 +1,5 @@
 using System.Net;
-using OsqueryBpf.Events;
 using OsqueryBpf.Probes.Decoding;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;

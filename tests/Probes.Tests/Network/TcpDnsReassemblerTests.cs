@@ -1,5 +1,4 @@
 using OsqueryBpf.Dns;
-using OsqueryBpf.Probes;
 using Xunit;
 
 namespace OsqueryBpf.Probes.Tests.Network;
