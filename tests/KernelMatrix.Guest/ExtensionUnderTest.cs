@@ -39,6 +39,9 @@ internal sealed class ExtensionUnderTest : IDisposable
     /// <summary>Runs from the extension's start.</summary>
     public Stopwatch Started { get; }
 
+    /// <summary>The extension's registerExtension call, once <see cref="WaitForRegistration"/> has seen it.</summary>
+    public RegistrationRecord? Registration { get; private set; }
+
     /// <summary>Waits for the extension to register with the double and for its socket to appear.</summary>
     public void WaitForRegistration(TimeSpan timeout)
     {
@@ -53,6 +56,7 @@ internal sealed class ExtensionUnderTest : IDisposable
                 ? $"The extension exited with {_process.ExitCode} before registering."
                 : $"The extension did not register within {timeout.TotalSeconds} s.");
         }
+        Registration = registration;
         var socket = _manager.ExtensionSocketPath(registration.Reply.Uuid);
         var deadline = DateTime.UtcNow + timeout;
         while (!File.Exists(socket))

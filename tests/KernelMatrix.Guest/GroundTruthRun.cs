@@ -54,6 +54,8 @@ internal static class GroundTruthRun
         try
         {
             extension.WaitForRegistration(TimeSpan.FromSeconds(60));
+            var registration = extension.Registration!;
+            report.Registered(registration.Name, registration.Version, registration.Registry.GetValueOrDefault("table")?.Keys ?? Enumerable.Empty<string>());
             probes = extension.WaitForProbes(options.SettleTimeout);
         }
         catch (InvalidOperationException e)
@@ -64,7 +66,7 @@ internal static class GroundTruthRun
         }
         var load = extension.Started.Elapsed;
         foreach (var probe in probes)
-            report.Probe(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("status") ?? "?", probe.GetValueOrDefault("error") ?? "");
+            report.Probe(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("status") ?? "?", WhyNotRunning(probe));
         report.ProbesSettled(load);
         var running = probes.Where(p => p.GetValueOrDefault("status") == "running").Select(p => p.GetValueOrDefault("name")).ToHashSet();
 
@@ -113,6 +115,15 @@ internal static class GroundTruthRun
         report.Verdict(pass, running.Count, probes.Count, held, results.Count, load);
         return pass;
     }
+
+    /// <summary>
+    /// ebpf_probes' reason for a probe that is not running: its error (a failed probe), else its missing_hooks
+    /// (a degraded one has no error; the hooks that did not load, each with its own error, are there).
+    /// </summary>
+    private static string WhyNotRunning(Dictionary<string, string> probe) =>
+        probe.GetValueOrDefault("error") is { Length: > 0 } error ? error
+        : probe.GetValueOrDefault("missing_hooks") is { Length: > 0 } missing ? "missing hooks: " + missing
+        : "";
 
     /// <summary>Polls the tables until every check of a running probe holds, or the timeout passes.</summary>
     private static List<CheckResult> Judge(ExtensionUnderTest extension, List<Check> checks, HashSet<string?> running, TimeSpan timeout)
