@@ -39,6 +39,9 @@ internal sealed class ExtensionUnderTest : IDisposable
     /// <summary>Runs from the extension's start.</summary>
     public Stopwatch Started { get; }
 
+    /// <summary>ebpf_probes as <see cref="WaitForProbes"/> last read it (also when they did not settle in time).</summary>
+    public List<Dictionary<string, string>> LastProbes { get; private set; } = [];
+
     /// <summary>The extension's registerExtension call, once <see cref="WaitForRegistration"/> has seen it.</summary>
     public RegistrationRecord? Registration { get; private set; }
 
@@ -80,6 +83,7 @@ internal sealed class ExtensionUnderTest : IDisposable
             if (_process.HasExited)
                 throw new InvalidOperationException($"The extension exited with {_process.ExitCode} while its probes loaded.");
             var rows = Generate("ebpf_probes", new Dictionary<string, string>());
+            LastProbes = rows;
             if (rows.Count > 0 && rows.All(r => r.GetValueOrDefault("status") != "loading"))
                 return rows;
             if (DateTime.UtcNow > deadline)

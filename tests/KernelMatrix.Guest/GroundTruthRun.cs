@@ -17,7 +17,7 @@ internal static class GroundTruthRun
         public string? Extension;
         public string? Dnsmasq;
         public string? ReportPath;
-        public TimeSpan SettleTimeout = TimeSpan.FromSeconds(150); // well inside the host's 240 s per boot, so a slow load still ends in a verdict
+        public TimeSpan SettleTimeout = TimeSpan.FromSeconds(150); // /init passes its architecture's, well inside the host's limit per boot
         public TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
     }
 
@@ -60,8 +60,12 @@ internal static class GroundTruthRun
         }
         catch (InvalidOperationException e)
         {
+            // Probes that did not settle are still reported, each as far as it got, with the reason of those that ended.
+            foreach (var probe in extension.LastProbes)
+                report.Probe(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("status") ?? "?",
+                    probe.GetValueOrDefault("status") == "loading" ? $"still loading after {extension.Started.Elapsed.TotalSeconds:0} s" : WhyNotRunning(probe));
             report.Error(e.Message);
-            report.Verdict(false, 0, 0, 0, 0, extension.Started.Elapsed);
+            report.Verdict(false, extension.LastProbes.Count(p => p.GetValueOrDefault("status") == "running"), extension.LastProbes.Count, 0, 0, extension.Started.Elapsed);
             return false;
         }
         var load = extension.Started.Elapsed;

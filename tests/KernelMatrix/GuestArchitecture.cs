@@ -63,6 +63,15 @@ internal sealed class GuestArchitecture
     /// <summary>Kernel command-line arguments this architecture needs besides console= and the common ones.</summary>
     public required string ExtraKernelArguments { get; init; }
 
+    /// <summary>How long the guest program waits for every probe to leave "loading" (its --settle-timeout).</summary>
+    public required TimeSpan SettleTimeout { get; init; }
+
+    /// <summary>
+    /// The hard limit for one boot, from qemu's start to its exit: boot, the settle timeout, and the workloads and
+    /// checks (at most 30 s of polling) with room to spare, so a slow load still ends in a verdict.
+    /// </summary>
+    public required TimeSpan RunTimeout { get; init; }
+
     /// <summary>
     /// TCG, not KVM: /dev/kvm on our machines is kvm-pvm inside a Firecracker guest, where stock kernels crash
     /// (shared/design/kernel.md). "max" keeps CMPXCHG16B, which the NativeAOT binaries need. "noapic" avoids
@@ -86,10 +95,14 @@ internal sealed class GuestArchitecture
         Console = "ttyS0",
         ReportDevice = "/dev/ttyS1",
         ExtraKernelArguments = "noapic",
+        SettleTimeout = TimeSpan.FromSeconds(150),
+        RunTimeout = TimeSpan.FromSeconds(240),
     };
 
     /// <summary>
-    /// arm64 under TCG on qemu's "virt" board ("max" is the newest CPU qemu emulates). The board has one PL011
+    /// arm64 under TCG on qemu's "virt" board ("max" is the newest CPU qemu emulates). Loading the probes is much
+    /// slower there than in an x86_64 guest: 5-25 s on 6.12 and later, 2.5-4 min on 5.10 and 6.1 (2026-12-01,
+    /// while every program still failed), hence a settle timeout of 7 minutes. The board has one PL011
     /// UART (ttyAMA0, the console); qemu 7.2 offers no second one, and Debian's 5.10 kernels build virtio as
     /// modules, which the image does not carry. A 16550 on the board's PCIe bus (qemu's pci-serial) needs only
     /// drivers every Debian cloud-arm64 kernel builds in (PCI_HOST_GENERIC, SERIAL_8250_PCI): it is ttyS0 in
@@ -112,6 +125,8 @@ internal sealed class GuestArchitecture
         Console = "ttyAMA0",
         ReportDevice = "/dev/ttyS0",
         ExtraKernelArguments = "",
+        SettleTimeout = TimeSpan.FromSeconds(420),
+        RunTimeout = TimeSpan.FromSeconds(540),
     };
 
     public static IReadOnlyList<GuestArchitecture> All { get; } = [X86_64, Arm64];

@@ -67,13 +67,14 @@ internal static partial class GuestImage
         File.Move(output + ".partial", output, overwrite: true);
     }
 
-    /// <summary>The /init script with this architecture's report port filled in.</summary>
+    /// <summary>The /init script with this architecture's report port and settle timeout filled in.</summary>
     public static string InitScript(GuestArchitecture arch)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("init")
             ?? throw new InvalidOperationException("The init script is not embedded.");
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Replace("@REPORT@", arch.ReportDevice, StringComparison.Ordinal);
+        return reader.ReadToEnd().Replace("@REPORT@", arch.ReportDevice, StringComparison.Ordinal)
+            .Replace("@SETTLE@", arch.SettleTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     /// <summary>
