@@ -4,7 +4,8 @@
 #   ./build.sh test              installs what is needed, builds, publishes, packages, and runs the whole test suite
 #   ./build.sh package           publishes artifacts/osquery-bpf.ext (linux-x64) and artifacts/linux-arm64/osquery-bpf.ext,
 #                                and builds their .deb and .rpm packages into artifacts/
-#   ./build.sh kernels [PATTERN] boots Debian's kernels under qemu with the published binary (tests/KernelMatrix)
+#   ./build.sh kernels [--arch arm64] [PATTERN]
+#                                boots Debian's kernels under qemu with the published binary (tests/KernelMatrix)
 # All are idempotent: a second run installs nothing and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,11 +13,11 @@ ROOT=$PWD
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages: clang/llvm compile the BPF probes (build time only) and link NativeAOT;
-# the rest are test-time peers and workloads (shared/design/kernel.md): qemu and busybox-static boot
+# the rest are test-time peers and workloads (shared/design/kernel.md): qemu (x86 and arm) and busybox-static boot
 # the kernel matrix's guests (tests/KernelMatrix), the container runtimes attribute rows to containers
 # (tests/Containers.Tests), openssl and curl make real TLS handshakes (tests/Tls.Tests).
 APT_PACKAGES=(clang llvm bpftool libbpf-dev dnsmasq bind9-dnsutils bpftrace stress-ng hyperfine iproute2
-    qemu-system-x86 busybox-static docker.io containerd runc podman uidmap openssl curl)
+    qemu-system-x86 qemu-system-arm busybox-static docker.io containerd runc podman uidmap openssl curl)
 
 install_packages() {
     local missing=()
@@ -117,11 +118,36 @@ require_root() {
     fi
 }
 
-# The program each kernel-matrix guest runs (and tests/KernelMatrix.Tests runs on the host), NativeAOT too.
+# The program each kernel-matrix guest runs (and tests/KernelMatrix.Tests runs on the host), NativeAOT too:
+# publish_guest [linux-x64|linux-arm64]. The arm64 one is cross-linked against native/'s Debian 11 root like the
+# extension (publish_portable), beside artifacts/linux-arm64/osquery-bpf.ext.
 publish_guest() {
-    echo "== publishing artifacts/kmatrix-guest/kmatrix-guest (NativeAOT)"
-    dotnet publish tests/KernelMatrix.Guest/KernelMatrix.Guest.csproj -c Release -r linux-x64 -o artifacts/kmatrix-guest \
-        --nologo -v quiet -p:PublishAot=true
+    case ${1:-linux-x64} in
+        linux-x64)
+            echo "== publishing artifacts/kmatrix-guest/kmatrix-guest (NativeAOT)"
+            dotnet publish tests/KernelMatrix.Guest/KernelMatrix.Guest.csproj -c Release -r linux-x64 -o artifacts/kmatrix-guest \
+                --nologo -v quiet -p:PublishAot=true
+            ;;
+        linux-arm64)
+            echo "== publishing artifacts/linux-arm64/kmatrix-guest/kmatrix-guest (NativeAOT, cross-linked)"
+            dotnet publish tests/KernelMatrix.Guest/KernelMatrix.Guest.csproj -c Release -r linux-arm64 \
+                -o artifacts/linux-arm64/kmatrix-guest --nologo -v quiet -p:PublishAot=true \
+                -p:SysRoot="$(native/debian-root.sh arm64)" -p:LinkerFlavor=lld
+            ;;
+    esac
+}
+
+# The guests' architecture `./build.sh kernels` was given (--arch amd64|x86_64|arm64|aarch64), as Debian names it.
+kernels_arch() {
+    local arch=
+    while (($#)); do
+        if [[ $1 == --arch && $# -gt 1 ]]; then arch=$2; shift; fi
+        shift
+    done
+    case $arch in
+        arm64 | aarch64) echo arm64 ;;
+        *) echo amd64 ;;
+    esac
 }
 
 run_tests() {
@@ -130,6 +156,7 @@ run_tests() {
     publish
     publish_guest
     package_all
+    publish_guest linux-arm64
     local passed=0 failed=0 skipped=0 status=0 results
     results=$(mktemp -d)
     for proj in tests/*.Tests/*.Tests.csproj; do
@@ -184,6 +211,11 @@ case "${1:-}" in
         prepare_native_async
         publish
         publish_guest
+        if [[ $(kernels_arch "$@") == arm64 ]]; then
+            echo "== publishing artifacts/linux-arm64/osquery-bpf.ext (NativeAOT, cross-linked)"
+            publish_portable linux-arm64 artifacts/linux-arm64
+            publish_guest linux-arm64
+        fi
         exec dotnet run --project tests/KernelMatrix -c Release -- "$@"
         ;;
     package)
@@ -195,7 +227,7 @@ case "${1:-}" in
         package_all
         ;;
     *)
-        echo "usage: $0 run [extension arguments] | test | package | kernels [--help] [PATTERN...]" >&2
+        echo "usage: $0 run [extension arguments] | test | package | kernels [--help] [--arch arm64] [PATTERN...]" >&2
         exit 2
         ;;
 esac

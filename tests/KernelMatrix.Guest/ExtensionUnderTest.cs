@@ -39,6 +39,12 @@ internal sealed class ExtensionUnderTest : IDisposable
     /// <summary>Runs from the extension's start.</summary>
     public Stopwatch Started { get; }
 
+    /// <summary>ebpf_probes as <see cref="WaitForProbes"/> last read it (also when they did not settle in time).</summary>
+    public List<Dictionary<string, string>> LastProbes { get; private set; } = [];
+
+    /// <summary>The extension's registerExtension call, once <see cref="WaitForRegistration"/> has seen it.</summary>
+    public RegistrationRecord? Registration { get; private set; }
+
     /// <summary>Waits for the extension to register with the double and for its socket to appear.</summary>
     public void WaitForRegistration(TimeSpan timeout)
     {
@@ -53,6 +59,7 @@ internal sealed class ExtensionUnderTest : IDisposable
                 ? $"The extension exited with {_process.ExitCode} before registering."
                 : $"The extension did not register within {timeout.TotalSeconds} s.");
         }
+        Registration = registration;
         var socket = _manager.ExtensionSocketPath(registration.Reply.Uuid);
         var deadline = DateTime.UtcNow + timeout;
         while (!File.Exists(socket))
@@ -76,6 +83,7 @@ internal sealed class ExtensionUnderTest : IDisposable
             if (_process.HasExited)
                 throw new InvalidOperationException($"The extension exited with {_process.ExitCode} while its probes loaded.");
             var rows = Generate("ebpf_probes", new Dictionary<string, string>());
+            LastProbes = rows;
             if (rows.Count > 0 && rows.All(r => r.GetValueOrDefault("status") != "loading"))
                 return rows;
             if (DateTime.UtcNow > deadline)

@@ -17,7 +17,7 @@ internal static class GroundTruthRun
         public string? Extension;
         public string? Dnsmasq;
         public string? ReportPath;
-        public TimeSpan SettleTimeout = TimeSpan.FromSeconds(150); // well inside the host's 240 s per boot, so a slow load still ends in a verdict
+        public TimeSpan SettleTimeout = TimeSpan.FromSeconds(150); // /init passes its architecture's, well inside the host's limit per boot
         public TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
     }
 
@@ -54,17 +54,23 @@ internal static class GroundTruthRun
         try
         {
             extension.WaitForRegistration(TimeSpan.FromSeconds(60));
+            var registration = extension.Registration!;
+            report.Registered(registration.Name, registration.Version, registration.Registry.GetValueOrDefault("table")?.Keys ?? Enumerable.Empty<string>());
             probes = extension.WaitForProbes(options.SettleTimeout);
         }
         catch (InvalidOperationException e)
         {
+            // Probes that did not settle are still reported, each as far as it got, with the reason of those that ended.
+            foreach (var probe in extension.LastProbes)
+                report.Probe(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("status") ?? "?",
+                    probe.GetValueOrDefault("status") == "loading" ? $"still loading after {extension.Started.Elapsed.TotalSeconds:0} s" : WhyNotRunning(probe));
             report.Error(e.Message);
-            report.Verdict(false, 0, 0, 0, 0, extension.Started.Elapsed);
+            report.Verdict(false, extension.LastProbes.Count(p => p.GetValueOrDefault("status") == "running"), extension.LastProbes.Count, 0, 0, extension.Started.Elapsed);
             return false;
         }
         var load = extension.Started.Elapsed;
         foreach (var probe in probes)
-            report.Probe(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("status") ?? "?", probe.GetValueOrDefault("error") ?? "");
+            report.Probe(probe.GetValueOrDefault("name") ?? "?", probe.GetValueOrDefault("status") ?? "?", WhyNotRunning(probe));
         report.ProbesSettled(load);
         var running = probes.Where(p => p.GetValueOrDefault("status") == "running").Select(p => p.GetValueOrDefault("name")).ToHashSet();
 
@@ -113,6 +119,15 @@ internal static class GroundTruthRun
         report.Verdict(pass, running.Count, probes.Count, held, results.Count, load);
         return pass;
     }
+
+    /// <summary>
+    /// ebpf_probes' reason for a probe that is not running: its error (a failed probe), else its missing_hooks
+    /// (a degraded one has no error; the hooks that did not load, each with its own error, are there).
+    /// </summary>
+    private static string WhyNotRunning(Dictionary<string, string> probe) =>
+        probe.GetValueOrDefault("error") is { Length: > 0 } error ? error
+        : probe.GetValueOrDefault("missing_hooks") is { Length: > 0 } missing ? "missing hooks: " + missing
+        : "";
 
     /// <summary>Polls the tables until every check of a running probe holds, or the timeout passes.</summary>
     private static List<CheckResult> Judge(ExtensionUnderTest extension, List<Check> checks, HashSet<string?> running, TimeSpan timeout)

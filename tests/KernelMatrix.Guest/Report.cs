@@ -8,6 +8,7 @@ namespace OsqueryBpf.KernelMatrix.Guest;
 /// starting with "kmatrix: ":
 /// <code>
 /// kmatrix: start kernel=6.1.0-57-cloud-amd64 arch=x86_64 pid=93
+/// kmatrix: registered osquery-bpf 0.1.0 tables=ebpf_dns_events,ebpf_file_events,ebpf_probes,...
 /// kmatrix: probe process running
 /// kmatrix: probe file failed: &lt;ebpf_probes.error on one line&gt;
 /// kmatrix: probes settled 4.21 s
@@ -31,6 +32,10 @@ internal sealed class Report : IDisposable
     }
 
     public void Start(string kernel, string arch, int pid) => Line($"start kernel={kernel} arch={arch} pid={pid}");
+
+    /// <summary>The extension registered with the osqueryd double: its name, version and tables.</summary>
+    public void Registered(string name, string version, IEnumerable<string> tables) =>
+        Line($"registered {name} {version} tables={string.Join(',', tables.Order(StringComparer.Ordinal))}");
 
     public void Probe(string name, string status, string error) =>
         Line(status == "running" ? $"probe {name} running" : $"probe {name} {status}: {OneLine(error)}");

@@ -110,6 +110,27 @@ public sealed class AttemptJudgeTests
     }
 
     [Fact]
+    public void The_start_and_registration_lines_name_the_architecture_and_the_tables_and_a_degraded_probe_keeps_its_reason()
+    {
+        var report = GuestReport.Parse("""
+            kmatrix-init: started
+            kmatrix: start kernel=7.3.4+deb13-cloud-arm64 arch=aarch64 pid=105
+            kmatrix: registered osquery-bpf 0.1.0 tables=ebpf_dns_events,ebpf_file_events,ebpf_probes
+            kmatrix: probe socket degraded: missing hooks: tracepoint/syscalls/sys_exit_connect (Linux 4.7+): Loading program 'sys_exit_connect' failed
+            kmatrix: verdict fail probes 0/1 checks 0/0 load 63.45 s
+            """.Split('\n'));
+        Assert.Equal("7.3.4+deb13-cloud-arm64", report.Kernel);
+        Assert.Equal("aarch64", report.Arch);
+        Assert.Equal("osquery-bpf 0.1.0", report.Registered);
+        Assert.Equal(["ebpf_dns_events", "ebpf_file_events", "ebpf_probes"], report.RegisteredTables);
+        Assert.Equal(new ProbeLine("socket", "degraded", "missing hooks: tracepoint/syscalls/sys_exit_connect (Linux 4.7+): Loading program 'sys_exit_connect' failed"),
+            Assert.Single(report.Probes));
+        // A guest program from before the registration line still parses.
+        var older = GuestReport.Parse(["kmatrix: start kernel=6.1.0-57-cloud-amd64 arch=x86_64 pid=93"]);
+        Assert.Equal(("6.1.0-57-cloud-amd64", "x86_64", null), (older.Kernel, older.Arch, older.Registered));
+    }
+
+    [Fact]
     public void Lines_that_are_not_the_protocol_are_ignored()
     {
         var report = GuestReport.Parse(["garbage", "kmatrix: verdict maybe", "kmatrix: probe x", "kmatrix-init: guest exited nope"]);

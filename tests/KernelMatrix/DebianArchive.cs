@@ -32,11 +32,21 @@ internal sealed partial class DebianArchive
     private const string Keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
     private readonly GuestArchitecture _arch;
     private readonly Action<string> _log;
+    private readonly IReadOnlyList<(string Uri, string Suite)> _suites;
+    private readonly string _stateFolder;
 
-    public DebianArchive(string cacheRoot, GuestArchitecture arch, Action<string>? log = null)
+    /// <param name="cacheRoot">The cache (<see cref="DefaultCache"/>); this architecture's folder is below it.</param>
+    /// <param name="arch">The architecture whose packages apt lists and fetches.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="suites">The suites to list; <see cref="Suites"/> (every suite that serves kernels) when null.</param>
+    /// <param name="stateFolder">The private apt state's folder below <see cref="Root"/>; one per set of suites.</param>
+    public DebianArchive(string cacheRoot, GuestArchitecture arch, Action<string>? log = null,
+        IReadOnlyList<(string Uri, string Suite)>? suites = null, string stateFolder = "apt")
     {
         _arch = arch;
         _log = log ?? (_ => { });
+        _suites = suites ?? Suites;
+        _stateFolder = stateFolder;
         Root = Path.Combine(cacheRoot, arch.Name);
     }
 
@@ -51,7 +61,7 @@ internal sealed partial class DebianArchive
     /// <summary>This architecture's folder in the cache.</summary>
     public string Root { get; }
 
-    private string AptDir => Path.Combine(Root, "apt");
+    private string AptDir => Path.Combine(Root, _stateFolder);
 
     /// <summary>Problems apt-get update reported for single suites (the others are still usable).</summary>
     public List<string> Warnings { get; } = [];
@@ -70,8 +80,8 @@ internal sealed partial class DebianArchive
         File.WriteAllText(Path.Combine(AptDir, "apt.conf"),
             $"Dir::Etc::Parts \"{empty}\";\nDir::Etc::SourceParts \"{empty}\";\nDir::Etc::PreferencesParts \"{empty}\";\n");
         File.WriteAllLines(Path.Combine(AptDir, "sources.list"),
-            Suites.Select(s => $"deb [arch={_arch.DebianArch} signed-by={Keyring}] {s.Uri} {s.Suite} main"));
-        _log($"apt-get update ({Suites.Count} suites) in {AptDir}");
+            _suites.Select(s => $"deb [arch={_arch.DebianArch} signed-by={Keyring}] {s.Uri} {s.Suite} main"));
+        _log($"apt-get update ({_suites.Count} suites) in {AptDir}");
         var result = Apt("apt-get", "update");
         Warnings.Clear();
         foreach (var line in (result.Stdout + "\n" + result.Stderr).Split('\n'))
@@ -192,6 +202,59 @@ internal sealed partial class DebianArchive
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="packages"/> and every package they depend on (as apt resolves them for a system with
+    /// nothing installed), downloaded and unpacked with dpkg-deb -x into one folder below <see cref="Root"/>,
+    /// once: a later call returns the folder without touching the network. Nothing is installed or run, and
+    /// maintainer scripts are ignored, so this works for any architecture. Call <see cref="Update"/> first
+    /// (only when <see cref="Unpacked"/> says the folder is not there yet). Symbolic links in the folder keep
+    /// their targets as the packages have them (often absolute, meaning inside the root).
+    /// </summary>
+    public string Unpack(IReadOnlyList<string> packages, string folderName)
+    {
+        var folder = Path.Combine(Root, folderName);
+        if (Unpacked(folderName) is { } done)
+            return done;
+        using var _ = CacheLock.Take(Root);
+        if (Unpacked(folderName) is { } raced)
+            return raced;
+        var work = Path.Combine(Root, "download-" + Guid.NewGuid().ToString("N"));
+        var archives = Path.Combine(work, "archives");
+        Directory.CreateDirectory(Path.Combine(archives, "partial"));
+        try
+        {
+            _log($"downloading {string.Join(", ", packages)} and their dependencies ({_arch.DebianArch})");
+            var download = Apt("apt-get",
+                ["install", "--download-only", "--yes", "--no-install-recommends", "-o", "Dir::Cache::Archives=" + archives, .. packages], work);
+            var debs = Directory.GetFiles(archives, "*.deb");
+            if (download.ExitCode != 0 || debs.Length == 0)
+                throw new ArchiveUnavailableException($"apt-get install --download-only {string.Join(' ', packages)} failed: {download.Tail(3)}");
+            var unpacked = Path.Combine(work, "root");
+            foreach (var deb in debs.Order(StringComparer.Ordinal))
+            {
+                var extract = Tool.Run("dpkg-deb", ["-x", deb, unpacked]);
+                if (extract.ExitCode != 0)
+                    throw new InvalidOperationException($"dpkg-deb -x {Path.GetFileName(deb)} failed: {extract.Tail(3)}");
+            }
+            File.WriteAllLines(Path.Combine(unpacked, ".packages"), debs.Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+            Directory.Move(unpacked, folder);
+            return folder;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>The folder <see cref="Unpack"/> made, or null when it is not there yet.</summary>
+    public string? Unpacked(string folderName)
+    {
+        var folder = Path.Combine(Root, folderName);
+        return File.Exists(Path.Combine(folder, ".packages")) ? folder : null;
     }
 
     private Tool.Result Apt(string program, params string[] args) => Apt(program, args, null);

@@ -23,6 +23,14 @@ internal sealed partial class GuestReport
     /// <summary>uname -r in the guest.</summary>
     public string? Kernel { get; private set; }
 
+    /// <summary>The guest program's architecture, as uname -m names it (x86_64, aarch64).</summary>
+    public string? Arch { get; private set; }
+
+    /// <summary>The extension's registration with the osqueryd double: "osquery-bpf 0.1.0", and its tables.</summary>
+    public string? Registered { get; private set; }
+
+    public List<string> RegisteredTables { get; } = [];
+
     public List<ProbeLine> Probes { get; } = [];
 
     public List<CheckLine> Checks { get; } = [];
@@ -63,7 +71,15 @@ internal sealed partial class GuestReport
             return;
         var body = line["kmatrix: ".Length..];
         if (StartLine().Match(body) is { Success: true } start)
+        {
             Kernel = start.Groups[1].Value;
+            Arch = start.Groups[2].Success ? start.Groups[2].Value : null;
+        }
+        else if (RegisteredLine().Match(body) is { Success: true } registered)
+        {
+            Registered = registered.Groups[1].Value;
+            RegisteredTables.AddRange(registered.Groups[2].Value.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        }
         else if (ProbeRunning().Match(body) is { Success: true } running)
             Probes.Add(new ProbeLine(running.Groups[1].Value, "running", ""));
         else if (ProbeOther().Match(body) is { Success: true } other)
@@ -83,8 +99,11 @@ internal sealed partial class GuestReport
 
     private static int Int(Group g) => int.Parse(g.Value, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"^start kernel=(\S+)")]
+    [GeneratedRegex(@"^start kernel=(\S+)(?: arch=(\S+))?")]
     private static partial Regex StartLine();
+
+    [GeneratedRegex(@"^registered (\S+ \S+) tables=(\S*)$")]
+    private static partial Regex RegisteredLine();
 
     [GeneratedRegex(@"^probe (\S+) running$")]
     private static partial Regex ProbeRunning();

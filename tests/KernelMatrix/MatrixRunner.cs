@@ -10,8 +10,8 @@ internal sealed record MatrixOptions
 
     public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(90);
 
-    /// <summary>The hard limit for one boot, from qemu's start to its exit.</summary>
-    public TimeSpan RunTimeout { get; init; } = TimeSpan.FromSeconds(240);
+    /// <summary>The hard limit for one boot, from qemu's start to its exit; null for the architecture's (<see cref="GuestArchitecture.RunTimeout"/>).</summary>
+    public TimeSpan? RunTimeout { get; init; }
 
     /// <summary>Boots per kernel when the kernel dies (6.12.95 oopses under TCG now and then).</summary>
     public int MaxAttempts { get; init; } = 3;
@@ -54,7 +54,7 @@ internal sealed class MatrixRunner
         {
             var log = Path.Combine(_options.LogDirectory, $"{kernel.Label}.attempt{attempt}.console.log");
             _log($"{kernel.Label}: booting {kernel.KernelPackage} (attempt {attempt})");
-            var boot = QemuGuest.Boot(_arch, vmlinuz, _image, log, _options.BootTimeout, _options.RunTimeout,
+            var boot = QemuGuest.Boot(_arch, vmlinuz, _image, log, _options.BootTimeout, _options.RunTimeout ?? _arch.RunTimeout,
                 line => _log($"{kernel.Label}: {line}"));
             var (outcome, reason) = AttemptJudge.Judge(boot);
             result = new KernelResult(kernel.Label, kernel, outcome, reason, boot.Report, attempt, boot.BootSeconds, log);

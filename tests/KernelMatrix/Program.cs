@@ -19,7 +19,7 @@ for (var i = 0; i < args.Length; i++)
         case "--logs": logs = args[++i]; break;
         case "--help" or "-h":
             Console.Out.WriteLine("""
-                usage: kernels [--all] [--list] [--host] [--arch x86_64] [--cache DIR] [--logs DIR] [PATTERN...]
+                usage: kernels [--all] [--list] [--host] [--arch x86_64|arm64] [--cache DIR] [--logs DIR] [PATTERN...]
 
                 Boots Debian's cloud kernels under qemu (TCG) with the published extension and the ground-truth
                 guest, and prints a table of probes running and checks held per kernel.
@@ -29,6 +29,8 @@ for (var i = 0; i < args.Length; i++)
                                 name, 'newest' (the newest released kernel) or 'ci' (the CI matrix)
                   --list        list the kernels that would be booted, and stop
                   --host        also run the guest program on this machine's kernel
+                  --arch        the guests' architecture: x86_64 (amd64) or aarch64 (arm64); this machine's by
+                                default. arm64 guests boot Debian's cloud-arm64 kernels under qemu-system-aarch64
                 Kernels are cached in $OSQUERY_BPF_KERNEL_CACHE or ~/.cache/osquery-bpf/kernels; console logs go to
                 artifacts/kernel-matrix/ (--logs). Exit code 1 when a kernel fails, or is not fetched under CI.
                 """);
@@ -50,7 +52,7 @@ if (arch is null)
 }
 
 var root = FindRepositoryRoot();
-logs ??= Path.Combine(root, "artifacts", "kernel-matrix");
+logs ??= Path.Combine(root, "artifacts", "kernel-matrix", arch.LogFolder);
 var underCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 void Log(string line) => Console.Error.WriteLine(line);
 
@@ -82,10 +84,26 @@ if (listOnly)
     return 0;
 }
 
-var programs = GuestPrograms.Published(root);
+GuestPrograms programs;
+try
+{
+    programs = GuestPrograms.Published(root, arch, cache, Log);
+}
+catch (ArchiveUnavailableException e)
+{
+    Console.Error.WriteLine($"The {arch} guest's busybox and dnsmasq could not be fetched from Debian's archive: {e.Message}");
+    return underCi ? 1 : 0;
+}
 if (programs.Missing() is { } missing)
 {
     Console.Error.WriteLine(missing);
+    return 1;
+}
+// --host runs this machine's binaries on this machine's kernel, whatever the guests' architecture.
+var hostPrograms = arch == GuestArchitecture.Host ? programs : GuestPrograms.Published(root);
+if (host && hostPrograms.Missing() is { } hostMissing)
+{
+    Console.Error.WriteLine(hostMissing);
     return 1;
 }
 Directory.CreateDirectory(logs);
@@ -96,7 +114,7 @@ Log($"guest image {image} ({new FileInfo(image).Length / 1024 / 1024} MiB); {cho
 var runner = new MatrixRunner(arch, archive, image, new MatrixOptions { LogDirectory = logs }, Log);
 var results = new List<KernelResult>();
 if (host)
-    results.Add(MatrixRunner.RunOnHost(programs, Log));
+    results.Add(MatrixRunner.RunOnHost(hostPrograms, Log));
 var started = DateTime.UtcNow;
 foreach (var kernel in chosen)
     results.Add(runner.Run(kernel));

@@ -26,7 +26,7 @@ internal sealed record GuestAttempt(GuestReport Report, GuestEnd End, string Con
 
 /// <summary>
 /// Boots a kernel with the guest image under qemu: the kernel console on the first serial port (written to a
-/// log file), the guest's report on the second (qemu's stdout, read line by line and kept in a second log).
+/// log file), the guest's report on a port of its own (qemu's stdout, read line by line and kept in a second log).
 /// A hard timeout kills qemu (the process this class started, by its id).
 /// </summary>
 internal static class QemuGuest
@@ -34,7 +34,7 @@ internal static class QemuGuest
     public static GuestAttempt Boot(GuestArchitecture arch, string kernel, string image, string consoleLogPath,
         TimeSpan bootTimeout, TimeSpan runTimeout, Action<string>? onReportLine = null)
     {
-        var qemu = Tool.Find(arch.QemuSystem) ?? throw new FileNotFoundException($"{arch.QemuSystem} is not installed (apt-get install qemu-system-x86).");
+        var qemu = Tool.Find(arch.QemuSystem) ?? throw new FileNotFoundException($"{arch.QemuSystem} is not installed (apt-get install {arch.QemuPackage}).");
         Directory.CreateDirectory(Path.GetDirectoryName(consoleLogPath)!);
         File.Delete(consoleLogPath);
         var start = new ProcessStartInfo(qemu)
@@ -111,9 +111,10 @@ internal static class QemuGuest
     }
 
     /// <summary>
-    /// The qemu command line: no default devices, no display, two serial ports, TCG (see
-    /// <see cref="GuestArchitecture.X86_64"/>), 2 CPUs and 2 GiB. panic=-1 and oops=panic turn a dying kernel into
-    /// a prompt exit (with -no-reboot) instead of a hang, so it is retried rather than waited for.
+    /// The qemu command line: no default devices, no display, the console on the first serial port and the
+    /// architecture's report port on stdio, TCG (see <see cref="GuestArchitecture"/>), 2 CPUs and 2 GiB.
+    /// panic=-1 and oops=panic turn a dying kernel into a prompt exit (with -no-reboot) instead of a hang, so it
+    /// is retried rather than waited for.
     /// </summary>
     public static IReadOnlyList<string> Arguments(GuestArchitecture arch, string kernel, string image, string consoleLogPath) =>
     [
@@ -121,8 +122,8 @@ internal static class QemuGuest
         .. arch.QemuMachine,
         "-m", "2G", "-smp", "2",
         "-kernel", kernel, "-initrd", image,
-        "-append", $"console={arch.Console} {arch.ExtraKernelArguments} panic=-1 oops=panic",
+        "-append", string.Join(' ', new[] { "console=" + arch.Console, arch.ExtraKernelArguments, "panic=-1", "oops=panic" }.Where(a => a.Length > 0)),
         "-serial", "file:" + consoleLogPath,
-        "-serial", "stdio",
+        .. arch.QemuReportPort,
     ];
 }
