@@ -35,17 +35,28 @@ internal sealed class ExtensionSession : IDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Starts the extension with the given settings and waits until the probe reports running.</summary>
-    public static ExtensionSession Start(string executable, string configFile, string probe, TimeSpan loadTimeout)
+    /// <summary>
+    /// Starts the extension with the given settings and waits until every probe in <paramref name="probes"/> reports
+    /// running. <paramref name="environment"/> is added to its environment; with <paramref name="cgroup"/> it runs in
+    /// that cgroup from its first instruction (a shell writes its own pid into cgroup.procs and then execs it, so the
+    /// pid stays the extension's).
+    /// </summary>
+    public static ExtensionSession Start(string executable, IReadOnlyList<string> extensionArguments, IReadOnlyList<string> probes,
+        TimeSpan loadTimeout, IReadOnlyDictionary<string, string>? environment = null, QuotaCgroup? cgroup = null)
     {
-        var info = new ProcessStartInfo(executable)
+        List<string> arguments = ["--standalone", .. extensionArguments];
+        var info = new ProcessStartInfo(cgroup is null ? executable : "/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { "--standalone", "--config", configFile })
+        if (cgroup is not null)
+            arguments = ["-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup.ProcsFile, executable, .. arguments];
+        foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var session = new ExtensionSession(TrackedProcesses.Start(info));
         try
         {
@@ -53,17 +64,21 @@ internal sealed class ExtensionSession : IDisposable
             session.Send(".mode json");
             session.WaitForPrompt();
             var deadline = Stopwatch.StartNew();
-            while (true)
+            foreach (var probe in probes)
             {
-                var status = session.ProbeStatus(probe);
-                if (status.Status == "running")
-                    return session;
-                if (status.Status is "failed" or "disabled")
-                    throw new InvalidOperationException($"The {probe} probe did not start ({status.Status}): {status.Error}");
-                if (deadline.Elapsed > loadTimeout)
-                    throw new TimeoutException($"The {probe} probe was not running after {loadTimeout.TotalSeconds} s (status '{status.Status}').");
-                Thread.Sleep(100);
+                while (true)
+                {
+                    var status = session.ProbeStatus(probe);
+                    if (status.Status == "running")
+                        break;
+                    if (status.Status is "failed" or "disabled" or "degraded")
+                        throw new InvalidOperationException($"The {probe} probe did not start ({status.Status}): {status.Error}");
+                    if (deadline.Elapsed > loadTimeout)
+                        throw new TimeoutException($"The {probe} probe was not running after {loadTimeout.TotalSeconds} s (status '{status.Status}').");
+                    Thread.Sleep(100);
+                }
             }
+            return session;
         }
         catch
         {
@@ -112,6 +127,9 @@ internal sealed class ExtensionSession : IDisposable
     }
 
     public TimeSpan Cpu => ProcessCpu.Of(_process.Id);
+
+    /// <summary>User and system CPU time so far.</summary>
+    public CpuTimes CpuTimes => ProcessCpu.Times(_process.Id);
 
     public void Dispose()
     {
