@@ -20,12 +20,16 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         var count = options.Count ?? (long)(workload.DefaultCount * options.Scale);
         for (var round = 1; round <= options.Runs; round++)
         {
-            foreach (var setup in new[] { Setup.Alone, Setup.Extension, Setup.Bpftrace })
+            Setup[] setups = options.VariantEnvironment.Count > 0
+                ? [Setup.Alone, Setup.Extension, Setup.Variant, Setup.Bpftrace]
+                : [Setup.Alone, Setup.Extension, Setup.Bpftrace];
+            foreach (var setup in setups)
             {
                 var measurement = setup switch
                 {
                     Setup.Alone => Measurement.Alone(workload, RunWorkload(workload, count)),
-                    Setup.Extension => UnderExtension(workload, count),
+                    Setup.Extension => UnderExtension(workload, count, Setup.Extension),
+                    Setup.Variant => UnderExtension(workload, count, Setup.Variant),
                     _ => UnderBpftrace(workload, count),
                 };
                 results.Add(measurement);
@@ -86,9 +90,10 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
     private WorkloadResult RunWorkload(Workload workload, long count) =>
         programs.Run(workload.Program, count, workload.Arguments(context));
 
-    private Measurement UnderExtension(Workload workload, long count)
+    private Measurement UnderExtension(Workload workload, long count, Setup setup)
     {
-        using var extension = launcher.Start([workload.Probe], workload.RecordReadOpens);
+        using var extension = launcher.Start([workload.Probe], workload.RecordReadOpens,
+            extraEnvironment: setup == Setup.Variant ? options.VariantEnvironment : null);
         using var rings = options.Rings ? RingWatch.Start(ringWatch, extension.Pid, 1000) : null;
         rings?.Mark();
         var cpuBefore = extension.CpuTimes;
@@ -111,7 +116,7 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         var ringBytes = extension.Query($"select ring_bytes from ebpf_probes where name = '{workload.Probe}';");
         if (ringBytes.Count == 1)
             _ringBytes[workload.Probe] = long.Parse(ringBytes[0]["ring_bytes"], CultureInfo.InvariantCulture);
-        return new Measurement(workload, Setup.Extension, result, rows, expected, drops, cpu, breakdown, ring);
+        return new Measurement(workload, setup, result, rows, expected, drops, cpu, breakdown, ring, extension.PeakRssKiB);
     }
 
     private Measurement UnderBpftrace(Workload workload, long count)

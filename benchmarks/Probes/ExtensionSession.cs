@@ -38,23 +38,16 @@ internal sealed class ExtensionSession : IDisposable
     /// <summary>
     /// Starts the extension with the given settings and waits until every probe in <paramref name="probes"/> reports
     /// running. <paramref name="environment"/> is added to its environment; with <paramref name="cgroup"/> it runs in
-    /// that cgroup from its first instruction (a shell writes its own pid into cgroup.procs and then execs it, so the
-    /// pid stays the extension's).
+    /// that cgroup from its first instruction (<see cref="QuotaCgroup.StartInside"/>).
     /// </summary>
     public static ExtensionSession Start(string executable, IReadOnlyList<string> extensionArguments, IReadOnlyList<string> probes,
         TimeSpan loadTimeout, IReadOnlyDictionary<string, string>? environment = null, QuotaCgroup? cgroup = null)
     {
         List<string> arguments = ["--standalone", .. extensionArguments];
-        var info = new ProcessStartInfo(cgroup is null ? executable : "/bin/sh")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        if (cgroup is not null)
-            arguments = ["-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup.ProcsFile, executable, .. arguments];
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
+        var info = cgroup?.StartInside(executable, arguments) ?? new ProcessStartInfo(executable, arguments);
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         var session = new ExtensionSession(TrackedProcesses.Start(info));
@@ -127,6 +120,11 @@ internal sealed class ExtensionSession : IDisposable
     }
 
     public TimeSpan Cpu => ProcessCpu.Of(_process.Id);
+
+    /// <summary>The highest resident set size of its life so far (VmHWM), in KiB.</summary>
+    public long PeakRssKiB =>
+        File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
 
     /// <summary>User and system CPU time so far.</summary>
     public CpuTimes CpuTimes => ProcessCpu.Times(_process.Id);

@@ -36,7 +36,8 @@ internal sealed partial class Profiler(Options options, WorkloadPrograms program
         ("RhpNewVariableSizeObject", "*(uint32 *)(arg0 + 4) + arg1 * *(uint16 *)arg0"),
     ];
 
-    private const string GarbageCollection = "_ZN3WKS6GCHeap24GarbageCollectGenerationEj9gc_reason";
+    // WKS::gc_heap::garbage_collect(int n): every collection of the workstation GC, n the generation condemned first.
+    private const string GarbageCollection = "_ZN3WKS7gc_heap15garbage_collectEi";
 
     public string Run(Workload workload)
     {
@@ -64,19 +65,40 @@ internal sealed partial class Profiler(Options options, WorkloadPrograms program
             var info = new ProcessStartInfo("perf") { RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var argument in new[] { "record", "-F", "1999", "-g", "-p", extension.Pid.ToString(CultureInfo.InvariantCulture), "-o", data })
                 info.ArgumentList.Add(argument);
+            // The syscalls the extension makes, counted in the kernel (one tracepoint: a fraction of a microsecond each).
+            var pid = extension.Pid.ToString(CultureInfo.InvariantCulture);
+            using var census = BpftraceSession.Start(
+                $"tracepoint:raw_syscalls:sys_enter /pid == {pid}/ {{ @syscalls[args->id] = count(); }}\n", context.TempFolder, 64, TimeSpan.FromSeconds(90));
             using var perf = TrackedProcesses.Start(info);
             var perfErrors = perf.StandardError.ReadToEndAsync();
             Thread.Sleep(TimeSpan.FromSeconds(1)); // perf attaches to every thread of the process
             var cpuBefore = extension.CpuTimes;
-            var result = programs.Run(workload.Program, count, workload.Arguments(context));
+            var clock = Stopwatch.StartNew();
+            var result = programs.Run(workload.Program, count, workload.Arguments(context), OperationsPerSecond(workload));
             Thread.Sleep(Settle);
             var cpu = extension.CpuTimes - cpuBefore;
+            var seconds = clock.Elapsed.TotalSeconds;
             Signal(perf, "INT");
             TrackedProcesses.WaitOrKill(perf, TimeSpan.FromSeconds(30));
+            var syscalls = MapLine().Matches(census.StopAndRead())
+                .Select(m => (Number: int.Parse(m.Groups["key"].Value, CultureInfo.InvariantCulture), Count: long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)))
+                .OrderByDescending(p => p.Count).ToList();
             var (rows, _) = Bench.CountRows(extension, workload, context, result.Pid, context.ScratchFolder);
-            text.AppendLine($"perf run: {rows:N0} rows, extension CPU {cpu.Total.TotalSeconds:F2} s ({cpu.User.TotalSeconds:F2} user, " +
-                $"{cpu.System.TotalSeconds:F2} system), {(rows > 0 ? cpu.Total.TotalMicroseconds / rows : 0):F2} µs per row " +
+            Thread.Sleep(TimeSpan.FromSeconds(1.2)); // ebpf_probes is refreshed every second
+            var status = extension.ProbeStatus(workload.Probe);
+            text.AppendLine($"perf run: the workload did {result.OperationsPerSecond:N0} operations/s" +
+                (OperationsPerSecond(workload) is { } paced ? $" (paced to {paced:N0})" : " (as fast as it could)") +
+                $"; {status.Events:N0} records received, {rows:N0} of {workload.ExpectedRows(result.Operations):N0} rows stored, {status.Drops:N0} dropped; " +
+                $"extension CPU {cpu.Total.TotalSeconds:F2} s ({cpu.User.TotalSeconds:F2} user, " +
+                $"{cpu.System.TotalSeconds:F2} system) = {(status.Events > 0 ? cpu.Total.TotalMicroseconds / status.Events : 0):F2} µs per record " +
                 $"(with perf sampling at 1999 Hz). {perfErrors.Result.Trim().Split('\n').LastOrDefault()}");
+            text.AppendLine();
+            text.AppendLine($"Syscalls of the extension over the {seconds:F1} s from the workload's start to 1 s after its end:");
+            text.AppendLine();
+            text.AppendLine("| syscall | calls | per second | per record |");
+            text.AppendLine("| --- | ---: | ---: | ---: |");
+            foreach (var (number, calls) in syscalls.Take(12))
+                text.AppendLine($"| {SyscallName(number)} | {calls:N0} | {calls / seconds:N0} | {(status.Events > 0 ? (double)calls / status.Events : 0):F3} |");
         }
         text.AppendLine();
         text.AppendLine("Samples by thread:");
@@ -142,13 +164,15 @@ internal sealed partial class Profiler(Options options, WorkloadPrograms program
                 $"@bytes = sum({bytes}); @allocations = count(); }}");
         }
         script.AppendLine($"uprobe:{binary}:{GarbageCollection} /pid == {pid}/ {{ @collections = count(); }}");
+        script.AppendLine($"tracepoint:syscalls:sys_enter_mprotect /pid == {pid}/ {{ @mprotect = count(); }}");
         using var trace = BpftraceSession.Start(script.ToString(), context.TempFolder, 64, TimeSpan.FromSeconds(90));
         var cpuBefore = extension.CpuTimes;
-        var result = programs.Run(workload.Program, count, workload.Arguments(context));
+        var result = programs.Run(workload.Program, count, workload.Arguments(context), OperationsPerSecond(workload));
         Thread.Sleep(Settle);
         var cpu = extension.CpuTimes - cpuBefore;
         var output = trace.StopAndRead();
         var (rows, _) = Bench.CountRows(extension, workload, context, result.Pid, context.ScratchFolder);
+        var status = extension.ProbeStatus(workload.Probe);
         var baseAddress = LoadAddress(extension.Pid, binary);
         long Scalar(string name) => ScalarLine().Matches(output).Where(m => m.Groups["name"].Value == name)
             .Select(m => long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)).FirstOrDefault();
@@ -167,12 +191,19 @@ internal sealed partial class Profiler(Options options, WorkloadPrograms program
             return counts;
         }
         var allocations = Scalar("allocations");
-        var perRow = rows > 0 ? 1.0 / rows : 0;
-        text.AppendLine($"Allocation run (uprobes; the pace is not meaningful): {rows:N0} rows, {allocations:N0} allocations = " +
-            $"**{allocations * perRow:F2} per row**, {Scalar("bytes"):N0} bytes = **{Scalar("bytes") * perRow:F0} bytes per row**, " +
-            $"{Scalar("collections"):N0} garbage collections, extension CPU {cpu.Total.TotalSeconds:F2} s.");
+        if (allocations == 0)
+            text.AppendLine($"bpftrace printed no allocation counts; its output ended with: {string.Join(" / ", output.Trim().Split('\n').TakeLast(5))}");
+        // Per record taken from the ring: a record decoded and then refused by the full store queue (the uprobes slow
+        // the extension down) allocated as much as a stored one.
+        var received = status.Events;
+        var perRow = received > 0 ? 1.0 / received : 0;
+        text.AppendLine($"Allocation run (uprobes; the pace is not meaningful): {received:N0} records received, {rows:N0} of the workload's rows " +
+            $"stored, {status.Drops:N0} dropped; {allocations:N0} allocations = **{allocations * perRow:F2} per record**, " +
+            $"{Scalar("bytes"):N0} bytes = **{Scalar("bytes") * perRow:F0} bytes per record**; {Scalar("collections"):N0} garbage collections" +
+            (Scalar("collections") > 0 ? $" ({Scalar("bytes") / Scalar("collections") / 1048576.0:F0} MiB allocated per collection), " : " (all of it within one gen0 budget), ") +
+            $"{Scalar("mprotect"):N0} mprotect calls (the GC committing memory); extension CPU {cpu.Total.TotalSeconds:F2} s.");
         text.AppendLine();
-        text.AppendLine("| allocated type | per row | | allocating function | per row |");
+        text.AppendLine("| allocated type | per record | | allocating function | per record |");
         text.AppendLine("| --- | ---: | --- | --- | ---: |");
         var types = ByName("types", returnAddress: false).OrderByDescending(p => p.Value).Take(TopAllocations).ToList();
         var sites = ByName("sites", returnAddress: true).OrderByDescending(p => p.Value).Take(TopAllocations).ToList();
@@ -185,6 +216,22 @@ internal sealed partial class Profiler(Options options, WorkloadPrograms program
         text.AppendLine();
         return text.ToString();
     }
+
+    /// <summary>The pace for --rate (events/s of the workload), or null: as fast as it can.</summary>
+    private double? OperationsPerSecond(Workload workload) => options.StartRate / workload.RowsPerOperation;
+
+    // x86_64 numbers of the syscalls an extension makes; others are shown by number.
+    private static readonly Dictionary<int, string> SyscallNames = new()
+    {
+        [0] = "read", [1] = "write", [3] = "close", [5] = "fstat", [7] = "poll", [8] = "lseek", [9] = "mmap", [10] = "mprotect",
+        [11] = "munmap", [12] = "brk", [13] = "rt_sigaction", [14] = "rt_sigprocmask", [17] = "pread64", [18] = "pwrite64",
+        [20] = "writev", [24] = "sched_yield", [28] = "madvise", [35] = "nanosleep", [39] = "getpid", [72] = "fcntl",
+        [74] = "fsync", [75] = "fdatasync", [186] = "gettid", [202] = "futex", [228] = "clock_gettime", [230] = "clock_nanosleep",
+        [232] = "epoll_wait", [257] = "openat", [262] = "newfstatat", [281] = "epoll_pwait", [284] = "eventfd", [291] = "epoll_create1",
+        [321] = "bpf", [441] = "epoll_pwait2",
+    };
+
+    private static string SyscallName(int number) => SyscallNames.GetValueOrDefault(number) ?? $"#{number}";
 
     /// <summary>Where the binary's first mapping starts in the process (a PIE's symbol values are offsets from it).</summary>
     private static ulong LoadAddress(int pid, string binary)
@@ -222,6 +269,7 @@ internal sealed partial class Profiler(Options options, WorkloadPrograms program
             .Replace("OsqueryBpf_Events_", "Events.", StringComparison.Ordinal)
             .Replace("__", "::", StringComparison.Ordinal)
             .Replace("|", "\\|", StringComparison.Ordinal);
+        name = string.Join(' ', name.Split(' ', StringSplitOptions.RemoveEmptyEntries)); // perf pads its columns
         return name.Length <= 140 ? name : name[..137] + "...";
     }
 

@@ -16,7 +16,8 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 2;
 }
 var tools = new List<string>();
-if (options.Mode != Mode.Memory)
+var needsWorkloads = options.Mode is not (Mode.Memory or Mode.QuotaCheck);
+if (needsWorkloads)
     tools.Add("cc");
 if (options.Mode is Mode.SideBySide or Mode.Profile)
     tools.Add("bpftrace");
@@ -32,23 +33,25 @@ foreach (var tool in tools)
         return 2;
     }
 }
-if (!File.Exists(options.Extension))
+if (!File.Exists(options.Extension) && options.Mode != Mode.QuotaCheck)
 {
     Console.Error.WriteLine($"The extension {options.Extension} does not exist; publish it first (./build.sh package).");
     return 2;
 }
-if (Environment.UserName != "root")
+if (!Environment.IsPrivilegedProcess)
     Console.Error.WriteLine("Warning: not running as root; the probes and bpftrace will probably fail to load.");
 
 var temp = Directory.CreateTempSubdirectory("probes-bench-").FullName;
 var clock = Stopwatch.StartNew();
 QuotaCgroup? cgroup = null;
+var exitCode = 0;
 try
 {
     var binaries = Path.Combine(temp, "bin");
     var programs = WorkloadPrograms.Compile(Path.Combine(AppContext.BaseDirectory, "workloads"), binaries,
-        Workload.All.Select(w => w.Program));
-    WorkloadPrograms.Compile(Path.Combine(AppContext.BaseDirectory, "tools"), binaries, ["ring_watch"]);
+        needsWorkloads ? Workload.All.Select(w => w.Program) : []);
+    if (needsWorkloads)
+        WorkloadPrograms.Compile(Path.Combine(AppContext.BaseDirectory, "tools"), binaries, ["ring_watch"]);
     var ringWatch = programs.PathOf("ring_watch");
     var scratch = Path.Combine(temp, "files");
     Directory.CreateDirectory(scratch);
@@ -57,9 +60,12 @@ try
     var launcher = new ExtensionLauncher(options, temp);
     var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
     var cpuBefore = MachineCpu.Read();
-    Console.Error.WriteLine($"extension {options.Extension} ({File.GetLastWriteTimeUtc(options.Extension):u}), {launcher.StoreDescription}, load {loadBefore}");
+    if (options.Mode != Mode.QuotaCheck)
+        Console.Error.WriteLine($"extension {options.Extension} ({File.GetLastWriteTimeUtc(options.Extension):u}), {launcher.StoreDescription}, load {loadBefore}");
     if (options.ExtensionEnvironment.Count > 0)
         Console.Error.WriteLine("extension environment: " + string.Join(" ", options.ExtensionEnvironment.Select(p => $"{p.Key}={p.Value}")));
+    if (options.VariantEnvironment.Count > 0)
+        Console.Error.WriteLine("variant environment: " + string.Join(" ", options.VariantEnvironment.Select(p => $"{p.Key}={p.Value}")));
 
     DnsServer? dns = null;
     var report = new List<string>();
@@ -86,6 +92,15 @@ try
             case Mode.Memory:
                 report.Add(Memory(launcher, options));
                 break;
+            case Mode.QuotaCheck:
+                cgroup = QuotaCgroup.Create(options.QuotaPercent, $"osquery-bpf-bench-{Environment.ProcessId}");
+                var (share, throttling) = cgroup.Check(TimeSpan.FromSeconds(3));
+                var holds = share > 0.5 * options.QuotaPercent / 100 && share < 1.5 * options.QuotaPercent / 100;
+                report.Add($"{cgroup.Describe()}: a busy loop got {100 * share:F1} % of one CPU (limit {options.QuotaPercent} %), " +
+                    $"throttled in {throttling.Throttled} of {throttling.Periods} periods: the limit {(holds ? "holds" : "DOES NOT hold")}.");
+                if (!holds)
+                    exitCode = 1;
+                break;
             case Mode.Profile:
                 var profiler = new Profiler(options, programs, context, launcher);
                 report.AddRange(options.Workloads.Select(profiler.Run));
@@ -104,10 +119,11 @@ try
         $"kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, {clock.Elapsed.TotalSeconds:F0} s; " +
         $"load average before: {loadBefore}; after: {loadAfter}; CPUs busy {100 * machine.BusyFraction:F0} % of the time " +
         $"(steal {100 * machine.StealFraction:F0} %)" +
-        (options.ExtensionEnvironment.Count > 0 ? "; extension environment: " + string.Join(" ", options.ExtensionEnvironment.Select(p => $"{p.Key}={p.Value}")) : ""));
+        (options.ExtensionEnvironment.Count > 0 ? "; extension environment: " + string.Join(" ", options.ExtensionEnvironment.Select(p => $"{p.Key}={p.Value}")) : "") +
+        (options.VariantEnvironment.Count > 0 ? "; osquery-bpf variant: " + string.Join(" ", options.VariantEnvironment.Select(p => $"{p.Key}={p.Value}")) : ""));
     Console.WriteLine();
     report.ForEach(Console.WriteLine);
-    return 0;
+    return exitCode;
 }
 catch (Exception e)
 {

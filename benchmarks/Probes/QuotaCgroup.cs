@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace OsqueryBpf.Benchmarks.Probes;
@@ -78,6 +79,37 @@ internal sealed class QuotaCgroup : IDisposable
             throw;
         }
         return cgroup;
+    }
+
+    /// <summary>
+    /// A start of <paramref name="executable"/> inside the cgroup from its first instruction: a shell writes its own
+    /// pid into cgroup.procs and then execs it, so the pid stays the program's.
+    /// </summary>
+    public ProcessStartInfo StartInside(string executable, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("/bin/sh");
+        foreach (var argument in new[] { "-c", "echo $$ > \"$0\" && exec \"$@\"", ProcsFile, executable }.Concat(arguments))
+            info.ArgumentList.Add(argument);
+        return info;
+    }
+
+    /// <summary>
+    /// Runs a busy loop in the cgroup for <paramref name="duration"/> and returns the share of one CPU it got: about
+    /// <see cref="Percent"/> / 100 when the limit works.
+    /// </summary>
+    public (double Share, Throttling Throttling) Check(TimeSpan duration)
+    {
+        var before = ReadThrottling();
+        using var loop = TrackedProcesses.Start(StartInside("/bin/sh", ["-c", "while :; do :; done"]));
+        Thread.Sleep(TimeSpan.FromMilliseconds(200)); // until it is in the cgroup and looping
+        var cpuBefore = ProcessCpu.Times(loop.Id);
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(duration);
+        var cpu = ProcessCpu.Times(loop.Id) - cpuBefore;
+        var wall = clock.Elapsed;
+        loop.Kill();
+        TrackedProcesses.WaitOrKill(loop, TimeSpan.FromSeconds(5));
+        return (cpu.Total / wall, ReadThrottling() - before);
     }
 
     /// <summary>The throttling counters of cpu.stat: periods with runnable tasks, periods in which the quota ran out.</summary>

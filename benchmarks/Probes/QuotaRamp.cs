@@ -53,7 +53,6 @@ internal sealed record QuotaResult(Workload Workload, double IdleBusy, IReadOnly
 internal sealed class QuotaRamp(Options options, WorkloadPrograms programs, RunContext context, ExtensionLauncher launcher, string ringWatch)
 {
     private const int MaxProcesses = 8;
-    private const int MaxSteps = 12;
     private const double Resolution = 1.2; // stop bisecting when the first lossy rate is within 20 % of the last lossless one
     private static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(3);
@@ -84,7 +83,7 @@ internal sealed class QuotaRamp(Options options, WorkloadPrograms programs, RunC
         var processes = 1;
         double? lossless = null, lossy = null; // target rates
         string? limit = null;
-        for (var index = 0; index < MaxSteps; index++)
+        for (var index = 0; index < options.MaxSteps; index++)
         {
             var step = RunStep(extension, rings, cgroup, workload, rate, processes, index);
             steps.Add(step);

@@ -53,8 +53,10 @@ internal static class Report
     public static string CpuPerRow(IReadOnlyList<Measurement> measurements)
     {
         var text = new StringBuilder();
-        text.AppendLine("| workload | osquery-bpf CPU per row | user | system | bpftrace CPU per line | user | system | osquery-bpf / bpftrace | ring peak (max over rounds) |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var hasVariant = measurements.Any(m => m.Setup == Setup.Variant);
+        text.AppendLine("| workload | osquery-bpf CPU per row | user | system | bpftrace CPU per line | user | system | osquery-bpf / bpftrace | ring peak (max over rounds) | peak RSS (median) |" +
+            (hasVariant ? " variant CPU per row | user | system | variant peak RSS |" : ""));
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (hasVariant ? " ---: | ---: | ---: | ---: |" : ""));
         foreach (var byWorkload in measurements.GroupBy(m => m.Workload.Name))
         {
             var extension = byWorkload.Where(m => m.Setup == Setup.Extension && m.Rows > 0).ToList();
@@ -73,10 +75,22 @@ internal static class Report
                 Micros(extensionTotal), Micros(PerRow(extension, c => c.User)), Micros(PerRow(extension, c => c.System)),
                 Micros(traceTotal), trace.Count > 0 ? Micros(PerRow(trace, c => c.User)) : "", trace.Count > 0 ? Micros(PerRow(trace, c => c.System)) : "",
                 double.IsNaN(traceTotal) || traceTotal == 0 ? "" : (extensionTotal / traceTotal).ToString("F2", CultureInfo.InvariantCulture),
-                ring) + " |");
+                ring, PeakRss(extension)) + " |" + (hasVariant ? VariantColumns(byWorkload) : ""));
         }
         return text.ToString();
     }
+
+    private static string VariantColumns(IEnumerable<Measurement> runs)
+    {
+        var variant = runs.Where(m => m.Setup == Setup.Variant && m.Rows > 0).ToList();
+        if (variant.Count == 0)
+            return "  |  |  |  |";
+        double PerRow(Func<CpuTimes, TimeSpan> part) => Median(variant.Select(m => part(m.CollectorCpu).TotalSeconds * 1e6 / m.Rows));
+        return $" {Micros(PerRow(c => c.Total))} | {Micros(PerRow(c => c.User))} | {Micros(PerRow(c => c.System))} | {PeakRss(variant)} |";
+    }
+
+    private static string PeakRss(IEnumerable<Measurement> runs) =>
+        (Median(runs.Select(m => (double)m.PeakRssKiB)) / 1024).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
 
     private static string Micros(double value) =>
         double.IsNaN(value) ? "" : value.ToString("F2", CultureInfo.InvariantCulture) + " µs";
@@ -85,6 +99,7 @@ internal static class Report
     {
         Setup.Alone => "alone",
         Setup.Extension => "osquery-bpf",
+        Setup.Variant => "osquery-bpf variant",
         _ => "bpftrace",
     };
 

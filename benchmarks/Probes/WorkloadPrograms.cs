@@ -61,9 +61,9 @@ internal sealed class WorkloadPrograms
         return result;
     }
 
-    public WorkloadResult Run(string program, long count, IReadOnlyList<string> arguments)
+    public WorkloadResult Run(string program, long count, IReadOnlyList<string> arguments, double? operationsPerSecond = null)
     {
-        using var process = Start(program, count, arguments);
+        using var process = Start(program, count, arguments, operationsPerSecond);
         return Finish(process, program);
     }
 }
