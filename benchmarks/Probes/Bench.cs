@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace OsqueryBpf.Benchmarks.Probes;
 
 /// <summary>Runs the workloads alone, under the extension and under bpftrace, alternating, and collects the measurements.</summary>
-internal sealed class Bench(Options options, WorkloadPrograms programs, RunContext context)
+internal sealed class Bench(Options options, WorkloadPrograms programs, RunContext context, ExtensionLauncher launcher, string ringWatch)
 {
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
+    public Options Options => options;
 
     // Ring buffer bytes of each probe, as ebpf_probes reports them; bpftrace gets as much perf buffer in total.
     private readonly Dictionary<string, long> _ringBytes = [];
@@ -19,12 +20,16 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         var count = options.Count ?? (long)(workload.DefaultCount * options.Scale);
         for (var round = 1; round <= options.Runs; round++)
         {
-            foreach (var setup in new[] { Setup.Alone, Setup.Extension, Setup.Bpftrace })
+            Setup[] setups = options.VariantEnvironment.Count > 0
+                ? [Setup.Alone, Setup.Extension, Setup.Variant, Setup.Bpftrace]
+                : [Setup.Alone, Setup.Extension, Setup.Bpftrace];
+            foreach (var setup in setups)
             {
                 var measurement = setup switch
                 {
                     Setup.Alone => Measurement.Alone(workload, RunWorkload(workload, count)),
-                    Setup.Extension => UnderExtension(workload, count),
+                    Setup.Extension => UnderExtension(workload, count, Setup.Extension),
+                    Setup.Variant => UnderExtension(workload, count, Setup.Variant),
                     _ => UnderBpftrace(workload, count),
                 };
                 results.Add(measurement);
@@ -32,7 +37,9 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
                     $"  {workload.Name} round {round} {Report.SetupName(setup),-11} {measurement.Result.OperationsPerSecond,12:N0} ops/s" +
                     (setup == Setup.Alone ? "" :
                         $"  rows {measurement.Rows:N0}/{measurement.Expected:N0} ({Report.Percent(measurement.Rows, measurement.Expected)})" +
-                        $"  drops {measurement.Drops:N0}  cpu {measurement.CollectorCpu.TotalSeconds:F2} s  [{measurement.Breakdown}]"));
+                        $"  drops {measurement.Drops:N0}  cpu {measurement.CollectorCpu.Total.TotalSeconds:F2} s" +
+                        (measurement.Ring is { } ring ? $"  ring peak {ring.Peak / 1024.0:N0} KiB of {ring.Size / 1024:N0} KiB" : "") +
+                        $"  [{measurement.Breakdown}]"));
             }
         }
         return results;
@@ -54,7 +61,7 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         var count = options.Count ?? (long)(workload.DefaultCount * options.Scale);
         foreach (var processes in new[] { 1, 2, 4, 8 })
         {
-            using var extension = StartExtension(workload);
+            using var extension = launcher.Start([workload.Probe], workload.RecordReadOpens);
             var folders = Enumerable.Range(0, processes).Select(i => Path.Combine(context.ScratchFolder, $"p{processes}-{i}")).ToList();
             folders.ForEach(f => Directory.CreateDirectory(f));
             var clock = Stopwatch.StartNew();
@@ -67,7 +74,7 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
             Thread.Sleep(Settle);
             long rows = 0;
             foreach (var (result, folder) in results.Zip(folders))
-                rows += CountRows(extension, workload, result.Pid, folder).Rows;
+                rows += CountRows(extension, workload, context, result.Pid, folder).Rows;
             var drops = extension.ProbeStatus(workload.Probe).Drops;
             var expected = results.Sum(r => workload.ExpectedRows(r.Operations));
             // The processes start within a few ms of each other; the wall time of the whole batch gives the rate.
@@ -83,40 +90,44 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
     private WorkloadResult RunWorkload(Workload workload, long count) =>
         programs.Run(workload.Program, count, workload.Arguments(context));
 
-    private Measurement UnderExtension(Workload workload, long count)
+    private Measurement UnderExtension(Workload workload, long count, Setup setup)
     {
-        using var extension = StartExtension(workload);
-        var cpuBefore = extension.Cpu;
+        using var extension = launcher.Start([workload.Probe], workload.RecordReadOpens,
+            extraEnvironment: setup == Setup.Variant ? options.VariantEnvironment : null);
+        using var rings = options.Rings ? RingWatch.Start(ringWatch, extension.Pid, 1000) : null;
+        rings?.Mark();
+        var cpuBefore = extension.CpuTimes;
         var result = RunWorkload(workload, count);
         Thread.Sleep(Settle);
-        var cpu = extension.Cpu - cpuBefore;
+        var cpu = extension.CpuTimes - cpuBefore;
+        var ring = rings?.Mark().FirstOrDefault(r => r.Name == workload.Probe + "_events");
         var expected = workload.ExpectedRows(result.Operations);
-        var (rows, breakdown) = CountRows(extension, workload, result.Pid, context.ScratchFolder);
+        var (rows, breakdown) = CountRows(extension, workload, context, result.Pid, context.ScratchFolder);
         if (rows < expected)
         {
             // Report what a slower reader would still get, and say that it came late.
             Thread.Sleep(TimeSpan.FromSeconds(3));
-            var (lateRows, lateBreakdown) = CountRows(extension, workload, result.Pid, context.ScratchFolder);
+            var (lateRows, lateBreakdown) = CountRows(extension, workload, context, result.Pid, context.ScratchFolder);
             if (lateRows > rows)
                 breakdown = $"after 1 s: {rows:N0}; after 4 s: {lateBreakdown}";
             rows = lateRows;
         }
         var drops = extension.ProbeStatus(workload.Probe).Drops;
-        var ring = extension.Query($"select ring_bytes from ebpf_probes where name = '{workload.Probe}';");
-        if (ring.Count == 1)
-            _ringBytes[workload.Probe] = long.Parse(ring[0]["ring_bytes"], CultureInfo.InvariantCulture);
-        return new Measurement(workload, Setup.Extension, result, rows, expected, drops, cpu, breakdown);
+        var ringBytes = extension.Query($"select ring_bytes from ebpf_probes where name = '{workload.Probe}';");
+        if (ringBytes.Count == 1)
+            _ringBytes[workload.Probe] = long.Parse(ringBytes[0]["ring_bytes"], CultureInfo.InvariantCulture);
+        return new Measurement(workload, setup, result, rows, expected, drops, cpu, breakdown, ring, extension.PeakRssKiB);
     }
 
     private Measurement UnderBpftrace(Workload workload, long count)
     {
         var pages = BufferPagesPerCpu(workload);
         using var trace = BpftraceSession.Start(workload.Bpftrace, context.TempFolder, pages, LoadTimeout);
-        var cpuBefore = trace.Cpu;
+        var cpuBefore = trace.CpuTimes;
         var result = RunWorkload(workload, count);
         Thread.Sleep(Settle);
         var lag = trace.WaitUntilQuiet(TimeSpan.FromSeconds(30));
-        var cpu = trace.Cpu - cpuBefore;
+        var cpu = trace.CpuTimes - cpuBefore;
         var counted = trace.Stop(result.Pid, workload.TraceOwner, workload.TraceFilter?.Invoke(context));
         var breakdown = string.Join(", ", counted.ByEvent.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value:N0}"));
         breakdown += $"; {pages} perf pages/CPU";
@@ -137,22 +148,12 @@ internal sealed class Bench(Options options, WorkloadPrograms programs, RunConte
         return (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages + 1) / 2;
     }
 
-    private ExtensionSession StartExtension(Workload workload)
-    {
-        var configFile = Path.Combine(context.TempFolder, "osquery-bpf.json");
-        var settings = new Dictionary<string, object>
-        {
-            ["probes"] = new[] { workload.Probe },
-            ["record_read_opens"] = workload.RecordReadOpens,
-            ["max_rows"] = 5_000_000,
-        };
-        File.WriteAllText(configFile, JsonSerializer.Serialize(settings));
-        return ExtensionSession.Start(options.Extension, configFile, workload.Probe, LoadTimeout);
-    }
-
-    private (long Rows, string Breakdown) CountRows(ExtensionSession extension, Workload workload, int pid, string folder)
+    /// <summary>The workload's rows (those of process <paramref name="pid"/>, after eid <paramref name="afterEid"/>).</summary>
+    public static (long Rows, string Breakdown) CountRows(ExtensionSession extension, Workload workload, RunContext context, int pid,
+        string folder, long afterEid = 0)
     {
         var sql = workload.CountSql
+            .Replace("{eid}", afterEid.ToString(CultureInfo.InvariantCulture))
             .Replace("{pid}", pid.ToString(CultureInfo.InvariantCulture))
             .Replace("{dir}", folder)
             .Replace("{target}", context.ReadTarget);

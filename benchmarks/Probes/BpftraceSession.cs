@@ -25,7 +25,7 @@ internal sealed partial class BpftraceSession : IDisposable
 
     public int Pid => _process.Id;
 
-    public TimeSpan Cpu => ProcessCpu.Of(_process.Id);
+    public CpuTimes CpuTimes => ProcessCpu.Times(_process.Id);
 
     /// <summary>
     /// Starts bpftrace and waits until its BEGIN probe has printed "ready". bpftrace prints "Attaching N probes..."
@@ -116,6 +116,13 @@ internal sealed partial class BpftraceSession : IDisposable
         }
         var lost = LostEvents().Matches(File.ReadAllText(_outputFile) + ReadErrors()).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         return new TraceCount(total, counts, lost);
+    }
+
+    /// <summary>Stops bpftrace with SIGINT (it prints its maps then) and returns everything it printed.</summary>
+    public string StopAndRead()
+    {
+        Interrupt();
+        return File.ReadAllText(_outputFile);
     }
 
     public void Dispose()

@@ -35,17 +35,21 @@ internal sealed class ExtensionSession : IDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Starts the extension with the given settings and waits until the probe reports running.</summary>
-    public static ExtensionSession Start(string executable, string configFile, string probe, TimeSpan loadTimeout)
+    /// <summary>
+    /// Starts the extension with the given settings and waits until every probe in <paramref name="probes"/> reports
+    /// running. <paramref name="environment"/> is added to its environment; with <paramref name="cgroup"/> it runs in
+    /// that cgroup from its first instruction (<see cref="QuotaCgroup.StartInside"/>).
+    /// </summary>
+    public static ExtensionSession Start(string executable, IReadOnlyList<string> extensionArguments, IReadOnlyList<string> probes,
+        TimeSpan loadTimeout, IReadOnlyDictionary<string, string>? environment = null, QuotaCgroup? cgroup = null)
     {
-        var info = new ProcessStartInfo(executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { "--standalone", "--config", configFile })
-            info.ArgumentList.Add(argument);
+        List<string> arguments = ["--standalone", .. extensionArguments];
+        var info = cgroup?.StartInside(executable, arguments) ?? new ProcessStartInfo(executable, arguments);
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var session = new ExtensionSession(TrackedProcesses.Start(info));
         try
         {
@@ -53,17 +57,21 @@ internal sealed class ExtensionSession : IDisposable
             session.Send(".mode json");
             session.WaitForPrompt();
             var deadline = Stopwatch.StartNew();
-            while (true)
+            foreach (var probe in probes)
             {
-                var status = session.ProbeStatus(probe);
-                if (status.Status == "running")
-                    return session;
-                if (status.Status is "failed" or "disabled")
-                    throw new InvalidOperationException($"The {probe} probe did not start ({status.Status}): {status.Error}");
-                if (deadline.Elapsed > loadTimeout)
-                    throw new TimeoutException($"The {probe} probe was not running after {loadTimeout.TotalSeconds} s (status '{status.Status}').");
-                Thread.Sleep(100);
+                while (true)
+                {
+                    var status = session.ProbeStatus(probe);
+                    if (status.Status == "running")
+                        break;
+                    if (status.Status is "failed" or "disabled" or "degraded")
+                        throw new InvalidOperationException($"The {probe} probe did not start ({status.Status}): {status.Error}");
+                    if (deadline.Elapsed > loadTimeout)
+                        throw new TimeoutException($"The {probe} probe was not running after {loadTimeout.TotalSeconds} s (status '{status.Status}').");
+                    Thread.Sleep(100);
+                }
             }
+            return session;
         }
         catch
         {
@@ -112,6 +120,14 @@ internal sealed class ExtensionSession : IDisposable
     }
 
     public TimeSpan Cpu => ProcessCpu.Of(_process.Id);
+
+    /// <summary>The highest resident set size of its life so far (VmHWM), in KiB.</summary>
+    public long PeakRssKiB =>
+        File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+
+    /// <summary>User and system CPU time so far.</summary>
+    public CpuTimes CpuTimes => ProcessCpu.Times(_process.Id);
 
     public void Dispose()
     {

@@ -31,7 +31,7 @@ internal static class Report
                 }
                 else
                 {
-                    var cpu = Median(runs.Select(m => m.CollectorCpu.TotalSeconds));
+                    var cpu = Median(runs.Select(m => m.CollectorCpu.Total.TotalSeconds));
                     var expected = Median(runs.Select(m => (double)m.Expected));
                     row.Add(Median(runs.Select(m => (double)m.Rows)).ToString("N0", CultureInfo.InvariantCulture));
                     row.Add(expected.ToString("N0", CultureInfo.InvariantCulture));
@@ -46,10 +46,60 @@ internal static class Report
         return text.ToString();
     }
 
+    /// <summary>
+    /// Collector CPU per stored row (or bpftrace line), medians over the rounds, with its user/system split, and how
+    /// full the probe's ring got when it was sampled (--rings).
+    /// </summary>
+    public static string CpuPerRow(IReadOnlyList<Measurement> measurements)
+    {
+        var text = new StringBuilder();
+        var hasVariant = measurements.Any(m => m.Setup == Setup.Variant);
+        text.AppendLine("| workload | osquery-bpf CPU per row | user | system | bpftrace CPU per line | user | system | osquery-bpf / bpftrace | ring peak (max over rounds) | peak RSS (median) |" +
+            (hasVariant ? " variant CPU per row | user | system | variant peak RSS |" : ""));
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (hasVariant ? " ---: | ---: | ---: | ---: |" : ""));
+        foreach (var byWorkload in measurements.GroupBy(m => m.Workload.Name))
+        {
+            var extension = byWorkload.Where(m => m.Setup == Setup.Extension && m.Rows > 0).ToList();
+            var trace = byWorkload.Where(m => m.Setup == Setup.Bpftrace && m.Rows > 0).ToList();
+            if (extension.Count == 0)
+                continue;
+            static double PerRow(IEnumerable<Measurement> runs, Func<CpuTimes, TimeSpan> part) =>
+                Median(runs.Select(m => part(m.CollectorCpu).TotalSeconds * 1e6 / m.Rows));
+            var extensionTotal = PerRow(extension, c => c.Total);
+            var traceTotal = trace.Count > 0 ? PerRow(trace, c => c.Total) : double.NaN;
+            var rings = extension.Where(m => m.Ring is not null).Select(m => m.Ring!).ToList();
+            var ring = rings.Count == 0 ? "" : rings.MaxBy(r => r.Peak) is { } peak
+                ? $"{peak.Peak / 1024.0:N0} KiB of {peak.Size / 1024:N0} KiB ({100 * peak.PeakFraction:F1} %)" : "";
+            text.AppendLine("| " + string.Join(" | ",
+                byWorkload.Key,
+                Micros(extensionTotal), Micros(PerRow(extension, c => c.User)), Micros(PerRow(extension, c => c.System)),
+                Micros(traceTotal), trace.Count > 0 ? Micros(PerRow(trace, c => c.User)) : "", trace.Count > 0 ? Micros(PerRow(trace, c => c.System)) : "",
+                double.IsNaN(traceTotal) || traceTotal == 0 ? "" : (extensionTotal / traceTotal).ToString("F2", CultureInfo.InvariantCulture),
+                ring, PeakRss(extension)) + " |" + (hasVariant ? VariantColumns(byWorkload) : ""));
+        }
+        return text.ToString();
+    }
+
+    private static string VariantColumns(IEnumerable<Measurement> runs)
+    {
+        var variant = runs.Where(m => m.Setup == Setup.Variant && m.Rows > 0).ToList();
+        if (variant.Count == 0)
+            return "  |  |  |  |";
+        double PerRow(Func<CpuTimes, TimeSpan> part) => Median(variant.Select(m => part(m.CollectorCpu).TotalSeconds * 1e6 / m.Rows));
+        return $" {Micros(PerRow(c => c.Total))} | {Micros(PerRow(c => c.User))} | {Micros(PerRow(c => c.System))} | {PeakRss(variant)} |";
+    }
+
+    private static string PeakRss(IEnumerable<Measurement> runs) =>
+        (Median(runs.Select(m => (double)m.PeakRssKiB)) / 1024).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
+
+    private static string Micros(double value) =>
+        double.IsNaN(value) ? "" : value.ToString("F2", CultureInfo.InvariantCulture) + " µs";
+
     public static string SetupName(Setup setup) => setup switch
     {
         Setup.Alone => "alone",
         Setup.Extension => "osquery-bpf",
+        Setup.Variant => "osquery-bpf variant",
         _ => "bpftrace",
     };
 

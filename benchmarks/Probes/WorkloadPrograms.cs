@@ -31,13 +31,21 @@ internal sealed class WorkloadPrograms
         return new WorkloadPrograms(outputFolder);
     }
 
-    /// <summary>Starts one workload process; <see cref="Finish"/> waits for it and parses its result.</summary>
-    public Process Start(string program, long count, IReadOnlyList<string> arguments)
+    /// <summary>The path of a compiled program.</summary>
+    public string PathOf(string program) => Path.Combine(_binaries, program);
+
+    /// <summary>
+    /// Starts one workload process; <see cref="Finish"/> waits for it and parses its result. With
+    /// <paramref name="operationsPerSecond"/> it paces itself to that rate (WORKLOAD_RATE, workloads/common.h).
+    /// </summary>
+    public Process Start(string program, long count, IReadOnlyList<string> arguments, double? operationsPerSecond = null)
     {
-        var info = new ProcessStartInfo(Path.Combine(_binaries, program)) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(PathOf(program)) { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
+        if (operationsPerSecond is { } rate)
+            info.Environment["WORKLOAD_RATE"] = rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         return TrackedProcesses.Start(info);
     }
 
@@ -53,9 +61,9 @@ internal sealed class WorkloadPrograms
         return result;
     }
 
-    public WorkloadResult Run(string program, long count, IReadOnlyList<string> arguments)
+    public WorkloadResult Run(string program, long count, IReadOnlyList<string> arguments, double? operationsPerSecond = null)
     {
-        using var process = Start(program, count, arguments);
+        using var process = Start(program, count, arguments, operationsPerSecond);
         return Finish(process, program);
     }
 }

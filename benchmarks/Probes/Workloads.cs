@@ -18,7 +18,8 @@ internal enum TraceOwner
 /// <param name="Probe">The one probe the extension runs.</param>
 /// <param name="RecordReadOpens">Value of record_read_opens in the extension's settings.</param>
 /// <param name="ExpectedRows">Rows the count query should find after the given number of operations.</param>
-/// <param name="CountSql">SQL giving (kind, n) rows for the workload: {pid}, {dir} and {target} are substituted.</param>
+/// <param name="CountSql">SQL giving (kind, n) rows for the workload: {pid}, {dir}, {target} and {eid} (count only rows after it,
+/// which the primary key finds without a scan) are substituted.</param>
 /// <param name="Bpftrace">bpftrace program; every line it prints starts with "pid ppid event".</param>
 /// <param name="TraceOwner">Which of the two first fields identifies the workload in the bpftrace output.</param>
 /// <param name="ExpectedTraceLines">Lines of the workload bpftrace should print after the given number of operations.</param>
@@ -39,6 +40,12 @@ internal sealed record Workload(
     Func<RunContext, string>? TraceFilter = null,
     bool NeedsDnsServer = false)
 {
+    /// <summary>The table the probe's rows go to.</summary>
+    public string Table => $"ebpf_{Probe}_events";
+
+    /// <summary>Rows per operation, without the fixed part some workloads add once.</summary>
+    public double RowsPerOperation => (ExpectedRows(1000) - ExpectedRows(0)) / 1000.0;
+
     // O_WRONLY | O_RDWR | O_CREAT | O_TRUNC: an open that can change the file, as the file probe records by default.
     private const string WriteOpen = "(args->flags & 0x243) != 0";
 
@@ -53,7 +60,7 @@ internal sealed record Workload(
     [
         // Per exec: the execve row and the child's exit row. bpftrace: execve enter and exit, process exit.
         new("exec", "exec_storm", 2_000, _ => [], "process", false, ops => 2 * ops,
-            "select syscall as kind, count(*) as n from ebpf_process_events where parent = {pid} group by syscall;",
+            "select syscall as kind, count(*) as n from ebpf_process_events where eid > {eid} and parent = {pid} group by syscall;",
             """
             tracepoint:syscalls:sys_enter_execve { printf("%d %d execve %s\n", pid, curtask->real_parent->tgid, str(args->filename)); }
             tracepoint:syscalls:sys_exit_execve { printf("%d %d execve_exit %d\n", pid, curtask->real_parent->tgid, args->ret); }
@@ -62,21 +69,21 @@ internal sealed record Workload(
             TraceOwner.Parent, ops => 3 * ops),
         // Per iteration: create (openat with O_CREAT), rename, unlink; write and close are not file events.
         new("file", "file_storm", 20_000, context => [context.ScratchFolder], "file", false, ops => 3 * ops,
-            "select action as kind, count(*) as n from ebpf_file_events where pid = {pid} and path like '{dir}/%' group by action;",
+            "select action as kind, count(*) as n from ebpf_file_events where eid > {eid} and pid = {pid} and path like '{dir}/%' group by action;",
             FileBpftrace.Replace("FILTER", WriteOpen), TraceOwner.Pid, ops => 3 * ops, context => context.ScratchFolder),
         // Opens for reading only, with record_read_opens off: nothing may be recorded; this measures the cost of the
         // in-kernel filter on a hot path.
         new("open-read-off", "open_loop", 400_000, context => [context.ReadTarget], "file", false, _ => 0,
-            "select action as kind, count(*) as n from ebpf_file_events where pid = {pid} and path = '{target}' group by action;",
+            "select action as kind, count(*) as n from ebpf_file_events where eid > {eid} and pid = {pid} and path = '{target}' group by action;",
             FileBpftrace.Replace("FILTER", WriteOpen), TraceOwner.Pid, _ => 0, context => context.ReadTarget),
         new("open-read-on", "open_loop", 400_000, context => [context.ReadTarget], "file", true, ops => ops,
-            "select action as kind, count(*) as n from ebpf_file_events where pid = {pid} and path = '{target}' group by action;",
+            "select action as kind, count(*) as n from ebpf_file_events where eid > {eid} and pid = {pid} and path = '{target}' group by action;",
             FileBpftrace.Replace("FILTER", "1"), TraceOwner.Pid, ops => ops, context => context.ReadTarget),
         // Per connection: connect, accept, close of both ends; once: bind, listen, close of the listener.
         // bpftrace prints every close of the process (it cannot tell sockets apart cheaply): the loader's two
         // closes at start-up and the listener's come on top.
         new("connect", "connect_storm", 20_000, _ => [], "socket", false, ops => 4 * ops + 3,
-            "select action as kind, count(*) as n from ebpf_socket_events where pid = {pid} group by action;",
+            "select action as kind, count(*) as n from ebpf_socket_events where eid > {eid} and pid = {pid} group by action;",
             """
             tracepoint:syscalls:sys_exit_connect { printf("%d %d connect %d\n", pid, curtask->real_parent->tgid, args->ret); }
             tracepoint:syscalls:sys_exit_accept, tracepoint:syscalls:sys_exit_accept4 { printf("%d %d accept %d\n", pid, curtask->real_parent->tgid, args->ret); }
@@ -86,7 +93,7 @@ internal sealed record Workload(
         // Per query: the query and the response, both attributed to the querying process. bpftrace sees the
         // workload's send and receive syscalls (it has no DNS parser; dnsmasq's own syscalls are printed too).
         new("dns", "dns_storm", 15_000, context => [context.DnsAddress, "53"], "dns", false, ops => 2 * ops,
-            "select kind, count(*) as n from ebpf_dns_events where pid = {pid} and name like '%.bench.test' group by kind;",
+            "select kind, count(*) as n from ebpf_dns_events where eid > {eid} and pid = {pid} and name like '%.bench.test' group by kind;",
             """
             tracepoint:syscalls:sys_enter_sendto { printf("%d %d sendto %d\n", pid, curtask->real_parent->tgid, args->len); }
             tracepoint:syscalls:sys_exit_recvfrom { printf("%d %d recvfrom %d\n", pid, curtask->real_parent->tgid, args->ret); }

@@ -1,6 +1,10 @@
-/* Shared by the workloads: argument parsing, a monotonic clock and the one-line result every workload prints. */
+/*
+ * Shared by the workloads: argument parsing, a monotonic clock, optional pacing and the one-line result every
+ * workload prints.
+ */
 #ifndef PROBES_BENCH_COMMON_H
 #define PROBES_BENCH_COMMON_H
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,6 +26,43 @@ static long parse_count(const char *text)
 		exit(2);
 	}
 	return n;
+}
+
+/*
+ * Pacing: with WORKLOAD_RATE=R in the environment (operations per second), operation i starts no earlier than
+ * start + i / R; without it the workload runs as fast as it can. The schedule is absolute, so a late operation
+ * (the process was not scheduled, a sleep overshot) is followed by operations back to back until the workload
+ * is on time again: the average rate holds, bursts last no longer than the delay that caused them.
+ */
+static double pace_rate;
+static double pace_start;
+
+static void pace_begin(double start)
+{
+	const char *text = getenv("WORKLOAD_RATE");
+	pace_start = start;
+	pace_rate = 0;
+	if (text != NULL && *text != '\0') {
+		char *end;
+		pace_rate = strtod(text, &end);
+		if (*end != '\0' || pace_rate <= 0) {
+			fprintf(stderr, "WORKLOAD_RATE '%s' is not a positive number of operations per second.\n", text);
+			exit(2);
+		}
+	}
+}
+
+/* Waits until operation i is due (no-op without WORKLOAD_RATE). */
+static void pace(long i)
+{
+	if (pace_rate <= 0)
+		return;
+	double due = pace_start + i / pace_rate;
+	if (now_seconds() >= due)
+		return;
+	struct timespec at = {.tv_sec = (time_t)due, .tv_nsec = (long)((due - (time_t)due) * 1e9)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
 }
 
 /* The harness parses this line: the pid, operations that succeeded, and the pace. */

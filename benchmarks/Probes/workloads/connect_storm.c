@@ -30,7 +30,9 @@ int main(int argc, char **argv)
 	struct linger reset = {.l_onoff = 1, .l_linger = 0};
 	long ops = 0, failures = 0;
 	double start = now_seconds();
+	pace_begin(start);
 	for (long i = 0; i < n; i++) {
+		pace(i);
 		int client = socket(AF_INET, SOCK_STREAM, 0);
 		if (client < 0) {
 			failures++;

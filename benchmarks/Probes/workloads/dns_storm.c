@@ -52,7 +52,9 @@ int main(int argc, char **argv)
 	unsigned char query[512], answer[1500];
 	long ops = 0, failures = 0;
 	double start = now_seconds();
+	pace_begin(start);
 	for (long i = 0; i < n; i++) {
+		pace(i);
 		unsigned short id = (unsigned short)(i * 7919 + 1);
 		size_t length = build_query(query, id, i);
 		if (send(fd, query, length, 0) != (ssize_t)length) {

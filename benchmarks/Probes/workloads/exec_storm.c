@@ -14,7 +14,9 @@ int main(int argc, char **argv)
 	char *child_env[] = {NULL};
 	long ops = 0, failures = 0;
 	double start = now_seconds();
+	pace_begin(start);
 	for (long i = 0; i < n; i++) {
+		pace(i);
 		pid_t child = fork();
 		if (child == 0) {
 			execve("/bin/true", child_argv, child_env);

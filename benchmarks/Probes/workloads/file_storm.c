@@ -17,7 +17,9 @@ int main(int argc, char **argv)
 	memset(data, 'x', sizeof(data));
 	long ops = 0, failures = 0;
 	double start = now_seconds();
+	pace_begin(start);
 	for (long i = 0; i < n; i++) {
+		pace(i);
 		snprintf(created, sizeof(created), "%s/f%ld", dir, i);
 		snprintf(renamed, sizeof(renamed), "%s/g%ld", dir, i);
 		int fd = open(created, O_CREAT | O_WRONLY | O_TRUNC, 0644);

@@ -13,7 +13,9 @@ int main(int argc, char **argv)
 	print_pid();
 	long ops = 0, failures = 0;
 	double start = now_seconds();
+	pace_begin(start);
 	for (long i = 0; i < n; i++) {
+		pace(i);
 		int fd = open(path, O_RDONLY);
 		if (fd < 0 || close(fd) != 0)
 			failures++;
