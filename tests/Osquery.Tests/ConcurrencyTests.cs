@@ -16,7 +16,7 @@ public sealed class ConcurrencyTests
         // More blocked generates than the machine has cores: a serial server or a starved pool would hang here.
         // Two run at once (the default limit, which bounds reply memory); the other two wait their turn.
         var generates = Enumerable.Range(0, 4)
-            .Select(_ => Task.Run(() => caller.Generate("synthetic_table", "{}")))
+            .Select(_ => OnOwnThread(() => caller.Generate("synthetic_table", "{}")))
             .ToArray();
         Assert.True(await ServerHarness.EventuallyAsync(() => table.Blocked == 2), "two generates did not start");
         await Task.Delay(300);
@@ -40,8 +40,15 @@ public sealed class ConcurrencyTests
         var table = new SyntheticTable { RowCount = 200 };
         await using var h = await ServerHarness.StartRegisteredAsync([table]);
         var caller = h.Caller;
-        var replies = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => caller.Generate("synthetic_table", "{}"))));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => OnOwnThread(() => caller.Generate("synthetic_table", "{}"))));
         Assert.All(replies, r => Assert.Equal(200, r.Rows.Count));
         Assert.Equal(16, table.GenerateCalls);
     }
+
+    /// <summary>
+    /// Runs a blocking call on a thread of its own. The server under test shares this process's thread pool; blocking
+    /// callers on pool threads would starve it on a 2-core machine until its request deadline closed their connections.
+    /// </summary>
+    private static Task<T> OnOwnThread<T>(Func<T> call) =>
+        Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
