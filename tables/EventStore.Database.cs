@@ -81,6 +81,15 @@ public sealed partial class EventStore
         state.DeleteOldest = Prepare(
             $"DELETE FROM {table.QuotedName} WHERE eid IN (SELECT eid FROM {table.QuotedName} ORDER BY eid LIMIT @n)",
             ("@n", SqliteType.Integer));
+        if (table.Columns.Any(c => c.Name == "uid"))
+        {
+            state.DeleteOldestOfUser = Prepare(
+                $"DELETE FROM {table.QuotedName} WHERE eid IN (SELECT eid FROM {table.QuotedName} WHERE uid = @uid ORDER BY eid LIMIT @n)",
+                ("@uid", SqliteType.Integer), ("@n", SqliteType.Integer));
+            state.SelectHeaviestOldUser = Prepare(
+                $"SELECT uid FROM (SELECT uid FROM {table.QuotedName} ORDER BY eid LIMIT @window) GROUP BY uid ORDER BY count(*) DESC LIMIT 1",
+                ("@window", SqliteType.Integer));
+        }
         state.DeleteExpired = Prepare(
             $"DELETE FROM {table.QuotedName} WHERE eid IN (SELECT eid FROM {table.QuotedName} WHERE \"time\" < @cutoff LIMIT @n)",
             ("@cutoff", SqliteType.Integer), ("@n", SqliteType.Integer));
@@ -116,10 +125,14 @@ public sealed partial class EventStore
         {
             state.Insert?.Dispose();
             state.DeleteOldest?.Dispose();
+            state.DeleteOldestOfUser?.Dispose();
+            state.SelectHeaviestOldUser?.Dispose();
             state.DeleteExpired?.Dispose();
             state.SelectOldestTime?.Dispose();
             state.Insert = null;
-            state.DeleteOldest = state.DeleteExpired = state.SelectOldestTime = null;
+            state.DeleteOldest = state.DeleteOldestOfUser = state.SelectHeaviestOldUser = null;
+            state.DeleteExpired = state.SelectOldestTime = null;
+            state.EvictionUser = (null, long.MinValue);
         }
         _saveNextEid?.Dispose();
         _deleteProbeRows?.Dispose();

@@ -312,12 +312,7 @@ public sealed partial class EventStore
                     continue;
                 transaction ??= _connection.BeginTransaction();
                 if (overCount)
-                {
-                    var command = state.DeleteOldest!;
-                    command.Transaction = transaction;
-                    command.Parameters[0].Value = Math.Min(state.Rows - _options.MaxRowsPerTable, _options.RetentionChunkRows);
-                    state.Rows -= command.ExecuteNonQuery();
-                }
+                    state.Rows -= DeleteOverLimit(state, transaction, Math.Min(state.Rows - _options.MaxRowsPerTable, _options.RetentionChunkRows));
                 if (expired)
                 {
                     var command = state.DeleteExpired!;
@@ -339,6 +334,46 @@ public sealed partial class EventStore
             transaction?.Dispose();
         }
         return pending;
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="count"/> rows of a table over its row limit. They are the oldest rows of the user who
+    /// holds the most of the table's oldest rows, then (when that user has no more) the oldest rows of anyone: so a
+    /// flood, which any unprivileged user can start, pushes out its own rows first and not the other users' events,
+    /// the ones an attacker would most like to see gone. Without a flood the oldest rows go first as before, give or
+    /// take which user's. The user is chosen again at most once a second: the choice reads up to 64k rows.
+    /// </summary>
+    private int DeleteOverLimit(TableState state, SqliteTransaction transaction, long count)
+    {
+        const int Window = 65_536;
+        var deleted = 0;
+        if (state.SelectHeaviestOldUser is { } select && state.DeleteOldestOfUser is { } deleteOfUser)
+        {
+            var now = Environment.TickCount64;
+            if (state.EvictionUser.Uid is null || now - state.EvictionUser.ChosenAt >= 1000)
+            {
+                select.Transaction = transaction;
+                select.Parameters[0].Value = Window;
+                state.EvictionUser = (select.ExecuteScalar() is long uid ? uid : null, now);
+            }
+            if (state.EvictionUser.Uid is { } heaviest)
+            {
+                deleteOfUser.Transaction = transaction;
+                deleteOfUser.Parameters[0].Value = heaviest;
+                deleteOfUser.Parameters[1].Value = count;
+                deleted = deleteOfUser.ExecuteNonQuery();
+                if (deleted < count)
+                    state.EvictionUser = (null, now); // that user has no rows left: choose again next time
+            }
+        }
+        if (deleted < count)
+        {
+            var command = state.DeleteOldest!;
+            command.Transaction = transaction;
+            command.Parameters[0].Value = count - deleted;
+            deleted += command.ExecuteNonQuery();
+        }
+        return deleted;
     }
 
     /// <summary>Writes ebpf_probes when new statuses arrived, and refreshes its rows/oldest_time once per idle

@@ -22,7 +22,8 @@ public sealed class StoreOptions
     /// <c>events_expiry</c> here when it can read it.</summary>
     public long MaxAgeSeconds { get; set; } = DefaultMaxAgeSeconds;
 
-    /// <summary>Each event table keeps at most about this many rows; the oldest (by eid) go first.</summary>
+    /// <summary>Each event table keeps at most about this many rows. The oldest rows of the user who holds the most of
+    /// the oldest rows go first, so a flood pushes out its own rows before anyone else's.</summary>
     public long MaxRowsPerTable { get; set; } = 1_000_000;
 
     /// <summary>Events that may wait for the writer. When the channel is full, new events are dropped and counted.</summary>

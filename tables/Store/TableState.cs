@@ -58,6 +58,16 @@ internal sealed class TableState
     /// <summary>Deletes the @n rows with the lowest eids (retention by count).</summary>
     public SqliteCommand? DeleteOldest { get; set; }
 
+    /// <summary>Deletes the @n rows with the lowest eids of user @uid (retention by count under a flood); null when the
+    /// table has no uid column.</summary>
+    public SqliteCommand? DeleteOldestOfUser { get; set; }
+
+    /// <summary>The uid holding the most of the @window oldest rows; null when the table has no uid column.</summary>
+    public SqliteCommand? SelectHeaviestOldUser { get; set; }
+
+    /// <summary>The user whose oldest rows retention by count deletes first, and when it was chosen (writer only).</summary>
+    public (long? Uid, long ChosenAt) EvictionUser { get; set; } = (null, long.MinValue);
+
     /// <summary>Deletes up to @n rows with time &lt; @cutoff (retention by age).</summary>
     public SqliteCommand? DeleteExpired { get; set; }
 

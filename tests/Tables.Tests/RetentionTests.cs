@@ -25,6 +25,29 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task AFloodOverTheRowLimitPushesOutItsOwnUsersRowsFirst()
+    {
+        await using var store = EventStore.Open(Stores.Memory(o => { o.MaxRowsPerTable = 100; o.BatchSize = 64; o.RetentionChunkRows = 30; }), ProbeCatalog.Tables);
+        var now = Stores.Now;
+        // Root's events come first (the oldest), then another user floods the table far past its limit.
+        var quiet = Enumerable.Range(0, 20).Select(i => Stores.FileEvent(now, "/quiet/" + i)).ToList();
+        foreach (var e in quiet)
+            e.Uid = 0;
+        Stores.AddAll(store, quiet);
+        var flood = Enumerable.Range(0, 500).Select(i => Stores.FileEvent(now, "/flood/" + i)).ToList();
+        foreach (var e in flood)
+            e.Uid = 65534;
+        Stores.AddAll(store, flood);
+        await store.FlushAsync();
+
+        var rows = await store.QueryAsync("ebpf_file_events", [], ["eid", "path", "uid"]);
+        Assert.Equal(100, rows.Count);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => "/quiet/" + i), rows.Where(r => r["uid"] == "0").OrderBy(r => long.Parse(r["eid"])).Select(r => r["path"]));
+        // The flood keeps its newest rows.
+        Assert.Equal(Enumerable.Range(420, 80).Select(i => "/flood/" + i), rows.Where(r => r["uid"] == "65534").OrderBy(r => long.Parse(r["eid"])).Select(r => r["path"]));
+    }
+
+    [Fact]
     public async Task RowsOlderThanTheMaximumAgeAreDeleted()
     {
         await using var store = EventStore.Open(Stores.Memory(o => o.MaxAgeSeconds = 3600), ProbeCatalog.Tables);
