@@ -30,8 +30,17 @@ public abstract class Event
     /// <summary>cgroup v2 id of the task; the <c>cid</c> column.</summary>
     public long CgroupId { get; set; }
 
-    /// <summary>Container id parsed from the cgroup path, empty on the host.</summary>
+    /// <summary>The container the task's cgroup belongs to ("UID/ID" for a rootless one), empty on the host.</summary>
     public string ContainerId { get; set; } = "";
+
+    /// <summary>The container's name from its runtime's state, empty when unknown or on the host.</summary>
+    public string ContainerName { get; set; } = "";
+
+    /// <summary>The Kubernetes pod's name, empty outside Kubernetes.</summary>
+    public string PodName { get; set; } = "";
+
+    /// <summary>The Kubernetes pod's namespace, empty outside Kubernetes.</summary>
+    public string PodNamespace { get; set; } = "";
 
     /// <summary>The task's command name (at most 15 bytes in the kernel).</summary>
     public string Comm { get; set; } = "";

@@ -12,6 +12,7 @@ public static class ProbeCatalog
     /// <summary>All probes, in the order they load.</summary>
     public static IReadOnlyList<ProbeDefinition> All { get; } =
     [
+        CgroupProbe.Definition, // first: the container map follows cgroups before other rows arrive
         ProcessProbe.Definition,
         FileProbe.Definition,
         SocketProbe.Definition,

@@ -23,12 +23,15 @@ public static class EventColumns
             .Integer("uid", ColumnType.BigInt, "Real user id.", e => e.Uid)
             .Integer("gid", ColumnType.BigInt, "Real group id.", e => e.Gid);
 
-    /// <summary>comm, cid, container_id, probe_error and ntime.</summary>
+    /// <summary>comm, cid, container_id, container_name, pod_name, pod_namespace, probe_error and ntime.</summary>
     public static ColumnListBuilder<T> Tail<T>(this ColumnListBuilder<T> builder) where T : Event =>
         builder
             .Text("comm", "The task's command name (at most 15 bytes).", e => e.Comm)
             .Integer("cid", ColumnType.BigInt, "cgroup v2 id of the task.", e => e.CgroupId)
-            .Text("container_id", "Container id parsed from the cgroup path (docker, containerd, cri-o, podman, kubepods); empty on the host.", e => e.ContainerId)
+            .Text("container_id", "The container of the task's cgroup (docker, podman, containerd, cri-o, Kubernetes), known from the kernel's cgroup records; \"UID/ID\" for a rootless container of user UID; empty on the host. See ebpf_containers.", e => e.ContainerId)
+            .Text("container_name", "The container's name from its runtime's state files; empty when unknown or on the host.", e => e.ContainerName)
+            .Text("pod_name", "The Kubernetes pod's name (CRI annotations or docker labels); empty outside Kubernetes.", e => e.PodName)
+            .Text("pod_namespace", "The Kubernetes pod's namespace; empty outside Kubernetes.", e => e.PodNamespace)
             .Flag("probe_error", "1 when a field could not be read completely (a cut path, unreadable argv), else 0.", e => e.ProbeError)
             .NumberAsText("ntime", "Nanoseconds since boot from the kernel's clock, as in osquery's BPF tables.", e => unchecked((long)e.BootTimeNs));
 }

@@ -11,8 +11,9 @@ namespace OsqueryBpf.Bpf.RingBuffers;
 /// </summary>
 /// <remarks>
 /// <para>Requires Linux 5.8.</para>
-/// <para>Single consumer: call <see cref="TryRead"/>, <see cref="Drain"/> and <see cref="Wait"/> from one
-/// thread at a time, or let <see cref="Start"/> run a dedicated reader thread.</para>
+/// <para>Single consumer: call <see cref="TryRead"/> and <see cref="Wait"/> from one thread at a time, or let
+/// <see cref="Start"/> run a dedicated reader thread. <see cref="Drain"/> may also be called from other threads
+/// beside the reader thread (it takes a lock), to bring the ring up to date now.</para>
 /// <para>Lost records: by convention the BPF side counts failed bpf_ringbuf_reserve/output calls in a
 /// per-CPU array map of one u64 (named "&lt;ring&gt;_lost"); pass it to see the total in <see cref="Lost"/>.</para>
 /// </remarks>
@@ -28,6 +29,9 @@ public sealed class RingBufferReader : IDisposable
     private readonly SafeEventFdHandle _wake;
     private readonly BpfMap? _lostCounter;
     private readonly Lock _gate = new();
+    // Drain may run on the reader thread and on a thread that needs the ring up to date now (a decoder of another
+    // ring catching up): one at a time, so records are handled once and in order.
+    private readonly Lock _drainGate = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ulong _position; // our read position; published to the kernel by Commit
     private bool _leaseOutstanding;
@@ -174,9 +178,16 @@ public sealed class RingBufferReader : IDisposable
 
     /// <summary>
     /// Hands up to <paramref name="maxRecords"/> committed records to <paramref name="handler"/>, in order,
-    /// and returns how many it handled. Space is given back to producers as the batch goes.
+    /// and returns how many it handled. Space is given back to producers as the batch goes. Safe to call from several
+    /// threads: one drains at a time.
     /// </summary>
     public int Drain(RingRecordHandler handler, int maxRecords = int.MaxValue)
+    {
+        lock (_drainGate)
+            return DrainLocked(handler, maxRecords);
+    }
+
+    private int DrainLocked(RingRecordHandler handler, int maxRecords)
     {
         if (!TryEnter())
             throw new ObjectDisposedException(GetType().FullName, $"The reader of ring buffer '{Name}' is disposed.");

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OsqueryBpf.Containers.Attribution;
 using OsqueryBpf.Events;
 
 namespace OsqueryBpf.Probes.Decoding;
@@ -18,9 +19,9 @@ internal static class HeaderDecoding
         return true;
     }
 
-    /// <summary>Fills every <see cref="Event"/> column the header has; containers default to <see cref="ContainerIdCache.Shared"/>.</summary>
+    /// <summary>Fills every <see cref="Event"/> column the header has, the container ones from <paramref name="containers"/>.</summary>
     public static void Fill(Event evt, in EventHeader header, ReadOnlySpan<byte> record, BootClock clock, EscapedText text,
-        ContainerIdCache? containers = null)
+        ContainerMap containers)
     {
         evt.BootTimeNs = header.BootNs;
         evt.Time = clock.ToUnixSeconds(header.BootNs);
@@ -30,7 +31,7 @@ internal static class HeaderDecoding
         evt.Uid = header.Uid;
         evt.Gid = header.Gid;
         evt.CgroupId = unchecked((long)header.CgroupId);
-        evt.ContainerId = (containers ?? ContainerIdCache.Shared).Get(header.CgroupId, header.Pid);
+        evt.SetContainer(containers.Attribute(header.CgroupId));
         var comm = record.Slice(EventHeader.CommOffset, EventHeader.CommLength);
         int end = comm.IndexOf((byte)0);
         evt.Comm = text.DecodeShort(end < 0 ? comm : comm[..end]);

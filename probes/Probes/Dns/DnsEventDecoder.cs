@@ -1,3 +1,4 @@
+using OsqueryBpf.Containers.Attribution;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using OsqueryBpf.Dns;
@@ -20,15 +21,15 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
     private readonly DnsTransactionTracker _transactions = new();
     private readonly List<DnsPacket> _messages = new();
     private readonly List<Event> _single = new(1);
-    private readonly ContainerIdCache _containers;
+    private readonly ContainerMap _containers;
     private readonly ProcessPathCache _paths = new();
     private ulong _lastExpiryNs;
 
-    /// <summary>Creates a decoder that stamps events with <paramref name="clock"/>.</summary>
-    public DnsEventDecoder(BootClock clock, ContainerIdCache? containers = null)
+    /// <summary>Creates a decoder that stamps events with <paramref name="clock"/> and names containers from <paramref name="containers"/>.</summary>
+    public DnsEventDecoder(BootClock clock, ContainerMap? containers = null)
     {
         _packets = new DnsRecordDecoder(clock);
-        _containers = containers ?? ContainerIdCache.Shared;
+        _containers = containers ?? new ContainerMap(); // alone (tests, tools): walks cgroupfs
     }
 
     /// <summary>Messages the parser could not read completely (their rows carry probe_error = 1).</summary>
@@ -86,7 +87,6 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
             Uid = process.Uid,
             Gid = process.Gid,
             CgroupId = process.CgroupId,
-            ContainerId = process.IsKnown ? _containers.Get((ulong)process.CgroupId, process.Pid) : "",
             Comm = process.Comm,
             Path = process.IsKnown ? _paths.Get(process.Pid) : "",
             Kind = fields.Kind,
@@ -105,6 +105,8 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
             ClientAddress = packet.ClientAddress,
             ClientPort = packet.ClientPort,
         };
+        if (process.IsKnown)
+            evt.SetContainer(_containers.Attribute((ulong)process.CgroupId));
 
         if (parsed.Message is { } message && TryKey(packet, message.Id, out var key))
         {

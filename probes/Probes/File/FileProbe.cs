@@ -57,7 +57,7 @@ public static class FileProbe
                 .. Prefixes("exclude", file.FileExcludePrefixes),
             ];
         },
-        CreateDecoder = (_, context) => new FileRecordDecoder(context.Clock),
+        CreateDecoder = (_, context) => new FileRecordDecoder(context.Clock, context.Containers),
     };
 
     private static IEnumerable<KeyValuePair<string, byte[]>> Prefixes(string which, IReadOnlyList<string> prefixes)

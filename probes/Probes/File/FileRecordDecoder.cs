@@ -1,3 +1,4 @@
+using OsqueryBpf.Containers.Attribution;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using OsqueryBpf.Events;
@@ -30,19 +31,18 @@ public sealed class FileRecordDecoder : IRecordDecoder
 
     private readonly BootClock _clock;
     private readonly EscapedText _text = new();
-    private readonly ContainerIdCache _containers;
+    private readonly ContainerMap _containers;
     private readonly Dictionary<(ushort Syscall, uint Flags), string> _flagTexts = new(); // few distinct values
     private readonly RecentTexts _executables;
     private readonly RecentTexts _directories;
 
     /// <summary>
-    /// A decoder converting times with <paramref name="clock"/> and naming containers with <paramref name="containers"/>
-    /// (default: <see cref="ContainerIdCache.Shared"/>).
+    /// A decoder converting times with <paramref name="clock"/> and naming containers with <paramref name="containers"/>.
     /// </summary>
-    public FileRecordDecoder(BootClock clock, ContainerIdCache? containers = null)
+    public FileRecordDecoder(BootClock clock, ContainerMap? containers = null)
     {
         _clock = clock;
-        _containers = containers ?? ContainerIdCache.Shared;
+        _containers = containers ?? new ContainerMap(); // alone (tests, tools): walks cgroupfs
         _executables = new RecentTexts(_text);
         _directories = new RecentTexts(_text);
     }

@@ -1,3 +1,4 @@
+using OsqueryBpf.Containers.Attribution;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using OsqueryBpf.Events;
@@ -17,18 +18,18 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
     private readonly ProcessSettings _settings;
     private readonly BootClock _clock;
     private readonly EscapedText _text = new();
-    private readonly ContainerIdCache _containers;
+    private readonly ContainerMap _containers;
     private readonly List<string> _args = new();
 
     /// <summary>
     /// A decoder applying <paramref name="settings"/> (argument limits), converting times with <paramref name="clock"/>
-    /// and naming containers with <paramref name="containers"/> (default: <see cref="ContainerIdCache.Shared"/>).
+    /// and naming containers with <paramref name="containers"/>.
     /// </summary>
-    public ProcessRecordDecoder(ProcessSettings settings, BootClock clock, ContainerIdCache? containers = null)
+    public ProcessRecordDecoder(ProcessSettings settings, BootClock clock, ContainerMap? containers = null)
     {
         _settings = settings;
         _clock = clock;
-        _containers = containers ?? ContainerIdCache.Shared;
+        _containers = containers ?? new ContainerMap(); // alone (tests, tools): walks cgroupfs
     }
 
     /// <inheritdoc />

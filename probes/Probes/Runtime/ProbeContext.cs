@@ -1,3 +1,4 @@
+using OsqueryBpf.Containers.Attribution;
 using OsqueryBpf.Probes.Decoding;
 
 namespace OsqueryBpf.Probes.Runtime;
@@ -17,6 +18,12 @@ public sealed class ProbeContext
 
     /// <summary>Turns the kernel's boot-time clock into UNIX time for the decoders.</summary>
     public BootClock Clock { get; init; } = new();
+
+    /// <summary>
+    /// Which container each cgroup id is, shared by every decoder: fed by the cgroup probe when it runs, else by walks of
+    /// cgroupfs (<see cref="ContainerMap"/>).
+    /// </summary>
+    public ContainerMap Containers { get; init; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> for a value out of range.</summary>
     public void Validate()

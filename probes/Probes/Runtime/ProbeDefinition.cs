@@ -51,6 +51,12 @@ public sealed class ProbeDefinition
     /// <summary>Creates a decoder for its records (one per ring reader).</summary>
     public required Func<ProbeSettings, ProbeContext, IRecordDecoder> CreateDecoder { get; init; }
 
+    /// <summary>Runs once its ring reader runs, before the next probe loads (the cgroup probe feeds the container map).</summary>
+    public Action<ProbeEventReader, ProbeContext>? Started { get; init; }
+
+    /// <summary>Runs before its reader stops.</summary>
+    public Action<ProbeContext>? Stopping { get; init; }
+
     /// <summary>Manifest resource holding the compiled object.</summary>
     public string ObjectResource => Name + ".bpf.o";
 

@@ -10,6 +10,7 @@ namespace OsqueryBpf.Probes.Runtime;
 public sealed class ProbeEventReader : IDisposable
 {
     private readonly RingBufferReader _ring;
+    private readonly RingRecordHandler _handler;
     private long _malformed;
     private string? _lastError;
 
@@ -33,7 +34,24 @@ public sealed class ProbeEventReader : IDisposable
             _ring.BatchInterval = batch;
         if (maxLatency is { } latency)
             _ring.MaxLatency = latency;
-        _ring.Start(Handler(definition.CreateDecoder(settings, context), consume), "ring " + definition.RingMap);
+        _handler = Handler(definition.CreateDecoder(settings, context), consume);
+        _ring.Start(_handler, "ring " + definition.RingMap);
+    }
+
+    /// <summary>
+    /// Decodes every record in the ring now, on the calling thread (the reader thread waits meanwhile), and returns how
+    /// many. For a consumer that must not see an event before the records written ahead of it in this ring.
+    /// </summary>
+    public int CatchUp()
+    {
+        try
+        {
+            return _ring.Drain(_handler);
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0; // stopping
+        }
     }
 
     /// <summary>Size of the ring in bytes.</summary>

@@ -23,14 +23,17 @@ public sealed class ProbeRunner : IDisposable
     public const int RingWakeupBytes = 64 * 1024;
 
     private readonly EventStore _store;
-    private readonly ProbeContext _context = new() { RingWakeupBytes = RingWakeupBytes };
+    private readonly ProbeContext _context;
     private readonly ILogger _logger;
     private readonly List<RunningProbe> _probes = new();
     private readonly Timer _statusTimer;
 
-    /// <summary>Prepares <paramref name="probes"/>, each with its settings; nothing is loaded before <see cref="StartAll"/>.</summary>
-    public ProbeRunner(EventStore store, IEnumerable<(ProbeDefinition Probe, ProbeSettings Settings)> probes, ILogger logger)
+    /// <summary>Prepares <paramref name="probes"/>, each with its settings; nothing is loaded before <see cref="StartAll"/>.
+    /// <paramref name="containers"/> names the containers of rows (default: the host's runtimes, in their default places).</summary>
+    public ProbeRunner(EventStore store, IEnumerable<(ProbeDefinition Probe, ProbeSettings Settings)> probes, ILogger logger,
+        OsqueryBpf.Containers.Attribution.ContainerMap? containers = null)
     {
+        _context = new ProbeContext { RingWakeupBytes = RingWakeupBytes, Containers = containers ?? new() };
         _store = store;
         _logger = logger;
         foreach (var (definition, settings) in probes)
@@ -49,6 +52,9 @@ public sealed class ProbeRunner : IDisposable
             Start(probe);
             PublishStatus();
         }
+        // Without the cgroup probe, rows still name long-lived containers: the map walks cgroupfs.
+        if (_context.Containers.CatchUp is null)
+            _context.Containers.SeedFromCgroupFs();
         // Loading parses kernel BTF and relocates thousands of instructions: give that memory back to the system
         // now rather than carrying it for the life of a long-running extension.
         Bpf.Btf.KernelBtf.Release();
@@ -82,6 +88,7 @@ public sealed class ProbeRunner : IDisposable
                 evt => _store.TryAdd(evt), // a full queue is counted as a drop by the store
                 ReaderBatchInterval, ReaderMaxLatency);
             probe.Reader.Refused += error => probe.LogRefused(error, _logger);
+            definition.Started?.Invoke(probe.Reader, _context);
             probe.LoadedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             probe.State = probe.Instance.Complete ? "running" : "degraded";
             _logger.LogInformation("Probe {Probe} {State} ({Running} of {Hooks} hooks) after {Ms} ms.", definition.Name, probe.State,
@@ -143,7 +150,11 @@ public sealed class ProbeRunner : IDisposable
     {
         _statusTimer.Dispose();
         foreach (var probe in _probes)
+        {
+            if (probe.Reader is not null)
+                probe.Definition.Stopping?.Invoke(_context);
             probe.Close();
+        }
     }
 
     private sealed class RunningProbe(ProbeDefinition definition, ProbeSettings settings)

@@ -40,6 +40,6 @@ public static class SocketProbe
         Tables = [Table],
         SettingsJson = NoSettingsJson.Default.NoSettings,
         DefaultSettings = () => new NoSettings(),
-        CreateDecoder = (_, context) => new SocketRecordDecoder(context.Clock),
+        CreateDecoder = (_, context) => new SocketRecordDecoder(context.Clock, context.Containers),
     };
 }

@@ -1,3 +1,4 @@
+using OsqueryBpf.Containers.Attribution;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using OsqueryBpf.Events;
@@ -23,11 +24,16 @@ public sealed class SocketRecordDecoder : IRecordDecoder
     private static readonly string[] SyscallNames = ["", "connect", "accept", "accept4", "bind", "listen", "close"];
 
     private readonly BootClock _clock;
+    private readonly ContainerMap _containers;
     private readonly EscapedText _text = new();
     private readonly AddressText _addresses = new();
 
-    /// <summary>A decoder converting times with <paramref name="clock"/>.</summary>
-    public SocketRecordDecoder(BootClock clock) => _clock = clock;
+    /// <summary>A decoder converting times with <paramref name="clock"/> and naming containers from <paramref name="containers"/>.</summary>
+    public SocketRecordDecoder(BootClock clock, ContainerMap? containers = null)
+    {
+        _clock = clock;
+        _containers = containers ?? new ContainerMap(); // alone (tests, tools): walks cgroupfs
+    }
 
     /// <inheritdoc />
     public bool TryDecode(ReadOnlySpan<byte> record, [NotNullWhen(true)] out Event? evt, [NotNullWhen(false)] out string? error)
@@ -68,7 +74,7 @@ public sealed class SocketRecordDecoder : IRecordDecoder
         }
 
         var socket = new SocketEvent();
-        HeaderDecoding.Fill(socket, header, record, _clock, _text);
+        HeaderDecoding.Fill(socket, header, record, _clock, _text, _containers);
         socket.Action = ActionNames[action];
         socket.Syscall = SyscallNames[syscall];
         socket.Fd = fixedPart.Fd;

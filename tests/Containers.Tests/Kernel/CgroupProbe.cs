@@ -31,13 +31,13 @@ public sealed class CgroupProbe : IDisposable
             SkipReason = "root and kernel BTF, to load BPF programs";
             return;
         }
-        var spec = CollectionSpec.Parse(CgroupProbeObject.Read());
-        spec.SetConstant(CgroupProbeObject.DefaultHierarchyOnlyConstant, defaultHierarchyOnly ? (byte)1 : (byte)0);
+        var spec = CollectionSpec.Parse(OsqueryBpf.Probes.CgroupProbe.Definition.ReadObject());
+        spec.SetConstant("default_hierarchy_only", defaultHierarchyOnly ? (byte)1 : (byte)0);
         _collection = BpfCollection.Load(spec);
         try
         {
             _collection.ThrowIfAnyFailed();
-            _reader = _collection.OpenRingBuffer(CgroupProbeObject.RingMap, CgroupProbeObject.LostMap);
+            _reader = _collection.OpenRingBuffer(OsqueryBpf.Probes.CgroupProbe.Definition.RingMap, OsqueryBpf.Probes.CgroupProbe.Definition.LostMap);
             _reader.Start(record =>
             {
                 if (!CgroupRecordDecoder.TryDecode(record, out var evt, out var error))

@@ -1,3 +1,4 @@
+using OsqueryBpf.Containers.Attribution;
 using OsqueryBpf.Probes.Decoding;
 using OsqueryBpf.Probes.Runtime;
 using Xunit;
@@ -10,8 +11,8 @@ public sealed class DecoderRobustnessTests
 {
     private static readonly IRecordDecoder[] Decoders =
     [
-        new ProcessRecordDecoder(new ProcessSettings(), new BootClock(0), new ContainerIdCache(_ => "")),
-        new FileRecordDecoder(new BootClock(0), new ContainerIdCache(_ => "")),
+        new ProcessRecordDecoder(new ProcessSettings(), new BootClock(0), new ContainerMap(walk: () => null)),
+        new FileRecordDecoder(new BootClock(0), new ContainerMap(walk: () => null)),
     ];
 
     [Fact]
