@@ -1,4 +1,6 @@
 using OsqueryBpf.Containers.Cgroups;
+using OsqueryBpf.Containers.Attribution;
+using OsqueryBpf.Containers.Tests.Attribution;
 using OsqueryBpf.Containers.Classification;
 using OsqueryBpf.Containers.Metadata;
 using OsqueryBpf.Containers.Tests.Kernel;
@@ -45,6 +47,47 @@ public sealed class DockerTests(CgroupProbe probe, DockerRuntime docker) : IClas
     }
 
     [SkippableFact]
+    public void Every_exec_row_of_short_lived_containers_and_of_a_first_exec_names_its_container()
+    {
+        probe.Require();
+        docker.Require();
+        using var probes = new AttributedProbes(new ContainerStateFiles { DockerDataRoot = docker.DataRoot });
+        // 16 containers that live a few milliseconds each: `touch` inside each must be attributed.
+        var ids = new List<(string Id, string Name)>();
+        for (int i = 0; i < 16; i++)
+        {
+            var cidFile = Path.Combine(docker.StateDirectory, $"cid-{Guid.NewGuid():N}");
+            string name = $"brief-{Guid.NewGuid():N}"[..14];
+            docker.Check("run", "--rm", "--network", "none", "--name", name, "--cidfile", cidFile, RuntimeFixture.ImageName, "touch", $"/x{i}");
+            ids.Add((File.ReadAllText(cidFile).Trim(), name));
+        }
+        var touches = probes.WaitForExecs(e => e.Comm == "touch" && e.Argv.Count == 2 && e.Argv[1].StartsWith("/x"), 16);
+        Assert.Equal(16, touches.Count);
+        foreach (var (id, name) in ids)
+        {
+            var row = touches.Where(e => e.ContainerId == id).ToList();
+            Assert.True(row.Count == 1, $"container {id}: {row.Count} touch rows attributed; rows: " +
+                string.Join(" | ", touches.Select(t => $"{t.Argv[1]} cid={t.CgroupId} container='{t.ContainerId}'")));
+            Assert.Equal(name, row[0].ContainerName);
+        }
+
+        // A first exec into a quiet container (kubectl exec's shape).
+        string quietName = $"quiet-{Guid.NewGuid():N}"[..14];
+        string quiet = docker.Check("run", "-d", "--network", "none", "--name", quietName, RuntimeFixture.ImageName, "sleep", "1000");
+        try
+        {
+            docker.Check("exec", quiet, "cat", "/etc/hostname");
+            var cat = Assert.Single(probes.WaitForExecs(e => e.Comm == "cat" && e.Argv.Contains("/etc/hostname")));
+            Assert.Equal((quiet, quietName), (cat.ContainerId, cat.ContainerName));
+        }
+        finally
+        {
+            docker.Docker("rm", "-f", quiet);
+        }
+        Assert.Equal(0, probes.Map.StateFileErrors.Count);
+    }
+
+    [SkippableFact]
     public void Config_v2_json_written_by_docker_gives_name_image_and_image_id()
     {
         docker.Require();
@@ -82,6 +125,7 @@ public sealed class DockerTests(CgroupProbe probe, DockerRuntime docker) : IClas
             // As the unprivileged user: mkdir .../user@UID.service/docker-<real id>.scope, and move a shell into it.
             string forgedPath = $"{user.SubtreePath}/docker-{real}.scope";
             string forgedDir = CgroupTree.Directory(forgedPath);
+            using var probes = new AttributedProbes(new ContainerStateFiles { DockerDataRoot = docker.DataRoot });
             var r = user.Run("/bin/sh", "-c", $"mkdir {forgedDir} && echo $$ > {forgedDir}/cgroup.procs && cat /proc/self/cgroup");
             Assert.True(r.ExitCode == 0, r.Describe("forging as the user"));
             var forged = probe.WaitFor(e => e.Kind == CgroupRecordKind.Mkdir && e.Path == forgedPath, "the forged mkdir");
@@ -97,6 +141,10 @@ public sealed class DockerTests(CgroupProbe probe, DockerRuntime docker) : IClas
             var walked = CgroupFileSystem.Walk(CgroupTree.MountPoint!, 100_000, out _).Single(w => w.Path == forgedPath);
             Assert.Equal((forged.CgroupId, user.Uid), (walked.Id, walked.OwnerUid));
             Assert.NotEqual(realCgroup.CgroupId, forged.CgroupId);
+            // The user's own process in the forged cgroup: its exec row is the user's, never the real container.
+            var cat = Assert.Single(probes.WaitForExecs(e => e.Comm == "cat" && e.Uid == user.Uid && e.CgroupId == (long)forged.CgroupId));
+            Assert.Equal($"{user.Uid}/{real}", cat.ContainerId);
+            Assert.Equal("", cat.ContainerName);
         }
         finally
         {
