@@ -68,7 +68,7 @@ public sealed class EventTablesTests : IClassFixture<EventTablesTests.RunningExt
                 var probes = File.Exists(_manager.ExtensionSocketPath(registration.Reply.Uuid))
                     ? Caller.Generate("ebpf_probes", "{}").Rows
                     : [];
-                if (probes.Count == 4 && probes.All(p => p["status"] != "loading"))
+                if (probes.Count == OsqueryBpf.Probes.ProbeCatalog.All.Count && probes.All(p => p["status"] != "loading"))
                 {
                     var notRunning = probes.Where(p => p["status"] != "running").ToList();
                     if (notRunning.Count > 0)

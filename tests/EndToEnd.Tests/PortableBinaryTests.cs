@@ -90,12 +90,12 @@ public sealed class PortableBinaryTests
             var probes = File.Exists(manager.ExtensionSocketPath(registration.Reply.Uuid))
                 ? manager.CallerFor(registration.Reply.Uuid).Generate("ebpf_probes", "{}").Rows
                 : [];
-            if (probes.Count == 4 && probes.All(p => p["status"] != "loading"))
+            if (probes.Count == OsqueryBpf.Probes.ProbeCatalog.All.Count && probes.All(p => p["status"] != "loading"))
             {
                 Assert.True(probes.All(p => p["status"] == "running"),
                     "Probes did not start: " + string.Join(" | ", probes.Select(p => $"{p["name"]}: {p["status"]} {p["error"]}")) +
                     "\nStderr:\n" + process.Stderr);
-                Assert.Equal(["dns", "file", "process", "socket"], probes.Select(p => p["name"]).Order());
+                Assert.Equal(["cgroup", "dns", "file", "process", "socket"], probes.Select(p => p["name"]).Order());
                 return;
             }
             Assert.False(process.HasExited, "The extension exited. Stderr:\n" + process.Stderr);

@@ -12,7 +12,7 @@ public sealed class SettingsTests
     {
         var settings = ExtensionSettings.Parse("{}", "test");
         Assert.Equal(StoreOptions.DefaultDatabasePath, settings.Database);
-        Assert.Equal(["process", "file", "socket", "dns"], settings.Probes);
+        Assert.Equal(["cgroup", "process", "file", "socket", "dns"], settings.Probes);
         Assert.Null(settings.MaxAgeSeconds);
         var store = settings.ToStoreOptions(null);
         Assert.Equal(StoreOptions.DefaultMaxAgeSeconds, store.MaxAgeSeconds);

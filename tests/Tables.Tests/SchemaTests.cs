@@ -57,7 +57,7 @@ public sealed class SchemaTests
     [Fact]
     public void CommonColumnsAreOnEveryEventTable()
     {
-        var common = new[] { "time", "ntime", "eid", "tid", "pid", "parent", "uid", "gid", "cid", "container_id", "comm", "probe_error" };
+        var common = new[] { "time", "ntime", "eid", "tid", "pid", "parent", "uid", "gid", "cid", "container_id", "container_name", "pod_name", "pod_namespace", "comm", "probe_error" };
         foreach (var table in ProbeCatalog.Tables)
         {
             foreach (var name in common)
