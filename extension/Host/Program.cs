@@ -133,7 +133,7 @@ internal static class Program
                 Timeout = options.Timeout,
                 Interval = options.Interval,
                 Version = Version,
-            }, TableCatalog.Create(host.Store, settings.EventBased), logger);
+            }, TableCatalog.Create(host.Store, settings.EventBased, host.Runner.Containers), logger);
 
             // Register first, then load the probes: osqueryd expects the tables within --extensions_timeout, and
             // the verifier needs seconds of CPU for the file probe.

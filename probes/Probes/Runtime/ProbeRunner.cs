@@ -61,6 +61,9 @@ public sealed class ProbeRunner : IDisposable
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
+    /// <summary>Which container each cgroup id is, as every probe's decoder sees it (ebpf_containers).</summary>
+    public OsqueryBpf.Containers.Attribution.ContainerMap Containers => _context.Containers;
+
     /// <summary>True once every probe has either started or failed.</summary>
     public bool AllSettled => _probes.All(p => p.State is not "loading");
 
