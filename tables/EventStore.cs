@@ -204,6 +204,35 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     public IReadOnlyList<TableCounters> GetCounters() => _tables.Select(t => t.Snapshot()).ToArray();
 
     /// <summary>
+    /// Sets how long one event table keeps its rows, and why (shown in ebpf_probes.retention_seconds and
+    /// retention_reason). Takes effect at the writer's next retention step; null goes back to
+    /// <see cref="StoreOptions.MaxAgeSeconds"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The table is not an event table of this store.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The age is below one second.</exception>
+    public void SetRetention(string table, TableRetention? retention)
+    {
+        var state = StateOf(table);
+        if (retention is not null)
+            ArgumentOutOfRangeException.ThrowIfLessThan(retention.Seconds, 1, nameof(retention));
+        state.Retention = retention;
+        _wake.Release();
+    }
+
+    /// <summary>How long the table keeps its rows now, and why.</summary>
+    /// <exception cref="ArgumentException">The table is not an event table of this store.</exception>
+    public TableRetention GetRetention(string table) => RetentionOf(StateOf(table));
+
+    private TableRetention RetentionOf(TableState state) =>
+        state.Retention ?? new TableRetention(_options.MaxAgeSeconds, "max_age_seconds");
+
+    private ProbeStatusRow StatusRow(ProbeStatus status, TableState? state)
+    {
+        var retention = state is null ? null : RetentionOf(state);
+        return new ProbeStatusRow(status, state?.Rows ?? 0, state?.OldestTime, retention?.Seconds ?? ColumnListBuilder<object>.Null, retention?.Reason ?? "");
+    }
+
+    /// <summary>
     /// Replaces the rows of ebpf_probes. Queries answer them from memory at once, with <c>rows</c> and
     /// <c>oldest_time</c> filled in live from the store's counters, so the drops stay visible while the database
     /// cannot be written (a full disk). The writer also keeps a copy in the database, for standalone SQL and for
