@@ -58,7 +58,31 @@ public static class TableReference
             }
             md.Append('\n');
         }
+        AppendColumnMap(md);
         return md.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    /// <summary>The porting section: osquery's event-table columns and where ours hold the same fact.</summary>
+    private static void AppendColumnMap(StringBuilder md)
+    {
+        md.Append("""
+            # Porting packs from osquery's event tables
+
+            Where each column of osquery's Linux event tables (5.23.1) is found here. An empty "ours" means we do not have
+            the fact, and no column pretends to: a query naming such a column fails to parse, so drop it from the ported
+            query. Values follow osquery's conventions where the fact is the same.
+
+            """).Append('\n');
+        foreach (var map in OsqueryColumnMap.Tables)
+        {
+            md.Append("## ").Append(map.OsqueryTable).Append(" (").Append(map.Source).Append(") to ").Append(map.OurTable).Append("\n\n");
+            md.Append(map.Summary).Append("\n\n");
+            md.Append("| osquery | ours | difference |\n| --- | --- | --- |\n");
+            foreach (var entry in map.Columns)
+                md.Append("| ").Append(entry.OsqueryColumn).Append(" | ").Append(entry.OurColumn.Length == 0 ? "(none)" : entry.OurColumn)
+                  .Append(" | ").Append(entry.Note.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+            md.Append('\n');
+        }
     }
 
     private static readonly (ColumnOptions Option, string Name)[] OptionNames =
