@@ -36,7 +36,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private int _disposed;
     private readonly Task _writer;
 
-    private EventStore(StoreOptions options, IReadOnlyList<TableDefinition> eventTables)
+    private EventStore(StoreOptions options, IReadOnlyList<TableDefinition> eventTables, IReadOnlyList<TableDefinition> views)
     {
         options.Validate();
         _options = options;
@@ -47,7 +47,9 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
             Budget = new IngestBudget(options.MaxEventsPerProcess, options.MaxEventsPerUser),
         }).ToArray();
         _tablesByEventType = ByEventType(_tables);
-        _allTables = [.. eventTables, StatusTables.Probes];
+        if (views.FirstOrDefault(v => v.ViewSql is null) is { } notView)
+            throw new ArgumentException($"'{notView.Name}' is not a view.", nameof(views));
+        _allTables = [.. eventTables, StatusTables.Probes, .. views];
         _pressureMark = Math.Max(1, options.ChannelCapacity / 2);
         _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
         _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
@@ -97,14 +99,15 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="options">Where and how much to keep.</param>
     /// <param name="eventTables">The event tables (the probes' tables); each event type has exactly one.</param>
-    public static EventStore Open(StoreOptions options, IReadOnlyList<TableDefinition> eventTables)
+    /// <param name="views">Read-only views over the event tables (<see cref="TableDefinition.View"/>), served as tables too.</param>
+    public static EventStore Open(StoreOptions options, IReadOnlyList<TableDefinition> eventTables, IReadOnlyList<TableDefinition>? views = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(eventTables);
-        return new EventStore(options, eventTables);
+        return new EventStore(options, eventTables, views ?? []);
     }
 
-    /// <summary>Every table the store serves: the event tables, then ebpf_probes.</summary>
+    /// <summary>Every table the store serves: the event tables, ebpf_probes, then the views.</summary>
     public IReadOnlyList<TableDefinition> Tables => _allTables;
 
     /// <summary>The table with this exact name, or null.</summary>

@@ -137,6 +137,7 @@ internal static class Program
                 Timeout = options.Timeout,
                 Interval = options.Interval,
                 Version = Version,
+                TablesOfferedIfAbsent = TableCatalog.OfferedIfAbsent(settings.DropInTables),
             }, TableCatalog.Create(host.Store, settings.EventBased), logger);
 
             // Register first, then load the probes: osqueryd expects the tables within --extensions_timeout, and

@@ -48,7 +48,7 @@ internal sealed class ProbeHost : IAsyncDisposable
             storeOptions.DatabasePath = databaseOverride;
         if (!readOnly && !storeOptions.DatabasePath.Equals(StoreOptions.InMemory, StringComparison.Ordinal))
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(storeOptions.DatabasePath))!);
-        var store = EventStore.Open(storeOptions, ProbeCatalog.Tables);
+        var store = EventStore.Open(storeOptions, ProbeCatalog.Tables, settings.DropInTables ? DropInTables.All : []);
         var runner = new ProbeRunner(store, readOnly ? [] : settings.EnabledProbes(), logger);
         if (readOnly)
             logger.LogInformation("Reading the event store at {Path} read-only: no probes run here, its writer fills it.", storeOptions.DatabasePath);
@@ -91,7 +91,8 @@ internal sealed class ProbeHost : IAsyncDisposable
     public bool WaitForProbes(TimeSpan timeout) => _loader?.Join(timeout) ?? true;
 
     /// <summary>The table names whose appearance in a scheduled query means it reads <paramref name="table"/>.</summary>
-    private static IReadOnlyList<string> RetentionReaders(string table) => [table];
+    private static IReadOnlyList<string> RetentionReaders(string table) =>
+        [table, .. DropInTables.All.Where(d => DropInTables.Underlying(d) == table).Select(d => d.Name)];
 
     /// <summary>
     /// Changes what retention is decided from (osqueryd's schedule and events_expiry, the settings' max_age_seconds)
