@@ -265,9 +265,20 @@ public sealed class ExtensionManagerDouble : IDisposable
                 Dictionary<long, RegistrationRecord> registered;
                 lock (_gate)
                     registered = new(_extensions);
-                var (code, text, rows) = QueryFailure is { } failure
-                    ? (1, failure, [])
-                    : OsqueryInternalTables.Run(sql, new Dictionary<string, string>(Options), [.. CoreTables], [.. Schedule], registered);
+                (int Code, string Message, List<Dictionary<string, string>> Rows) result;
+                try
+                {
+                    result = QueryFailure is { } failure
+                        ? (1, failure, [])
+                        : OsqueryInternalTables.Run(sql, new Dictionary<string, string>(Options), [.. CoreTables], [.. Schedule], registered);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Where SQLite cannot load (a NativeAOT guest without its native library), query() fails as
+                    // osqueryd's does on an error, rather than ending the connection thread and the process.
+                    result = (1, $"The osqueryd double could not run the query: {e.Message}", []);
+                }
+                var (code, text, rows) = result;
                 WriteResultField(w, name, seq, TType.Struct, () =>
                 {
                     w.FieldBegin(TType.Struct, 1);
