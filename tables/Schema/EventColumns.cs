@@ -23,7 +23,7 @@ public static class EventColumns
             .Integer("uid", ColumnType.BigInt, "Real user id.", e => e.Uid)
             .Integer("gid", ColumnType.BigInt, "Real group id.", e => e.Gid);
 
-    /// <summary>comm, cid, container_id, container_name, pod_name, pod_namespace, probe_error and ntime.</summary>
+    /// <summary>comm, cid, container_id, container_name, pod_name, pod_namespace, probe_error, ntime and uptime.</summary>
     public static ColumnListBuilder<T> Tail<T>(this ColumnListBuilder<T> builder) where T : Event =>
         builder
             .Text("comm", "The task's command name (at most 15 bytes).", e => e.Comm)
@@ -33,5 +33,7 @@ public static class EventColumns
             .Text("pod_name", "The Kubernetes pod's name (CRI annotations or docker labels); empty outside Kubernetes.", e => e.PodName)
             .Text("pod_namespace", "The Kubernetes pod's namespace; empty outside Kubernetes.", e => e.PodNamespace)
             .Flag("probe_error", "1 when a field could not be read completely (a cut path, unreadable argv), else 0.", e => e.ProbeError)
-            .NumberAsText("ntime", "Nanoseconds since boot from the kernel's clock, as in osquery's BPF tables.", e => unchecked((long)e.BootTimeNs));
+            .NumberAsText("ntime", "Nanoseconds since boot from the kernel's clock, as in osquery's BPF tables.", e => unchecked((long)e.BootTimeNs))
+            .Integer("uptime", ColumnType.BigInt, "Seconds since boot at the event (ntime in whole seconds; the boot clock counts suspend), as osquery's uptime column.",
+                e => unchecked((long)(e.BootTimeNs / 1_000_000_000)));
 }
