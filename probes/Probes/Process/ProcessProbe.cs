@@ -23,6 +23,9 @@ public static class ProcessProbe
             .Text("path", "Absolute path of the executed binary.", e => e.Path)
             .Text("cwd", "Working directory of the process.", e => e.Cwd)
             .Text("cmdline", "The arguments joined by spaces (json_cmdline is exact).", e => ArgvFormatting.CommandLine(e.Argv))
+            .Integer("cmdline_size", ColumnType.BigInt, "Bytes of argv as the kernel had them (each argument with its NUL), before any cut; " +
+                "empty (NULL) when argv was cut (probe_error = 1: its full size is not known) and on exit and fork rows. Hidden, as in osquery.",
+                e => e.ArgvSize ?? ColumnListBuilder<ProcessEvent>.Null, ColumnOptions.Index | ColumnOptions.Hidden, nullable: true)
             .NumberAsText("exit_code", "The exec's return value (a negative errno on failure), or the exit status for exits.", e => e.ExitCode)
             .Integer("duration", ColumnType.BigInt, "Nanoseconds spent in the syscall; for exits, the process lifetime.", e => e.Duration)
             .Tail()
