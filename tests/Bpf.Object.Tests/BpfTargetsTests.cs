@@ -27,7 +27,11 @@ public sealed class BpfTargetsTests : IDisposable
         File.WriteAllText(Path.Combine(_directory, "tiny.bpf.c"), """
             #include <linux/bpf.h>
             #include <bpf/bpf_helpers.h>
+            #if defined(__TARGET_ARCH_arm64)
+            SEC("socket") int tiny_arm64(void *ctx) { return 0; }
+            #else
             SEC("socket") int tiny(void *ctx) { return 0; }
+            #endif
             char LICENSE[] SEC("license") = "GPL";
             """);
     }
@@ -40,7 +44,7 @@ public sealed class BpfTargetsTests : IDisposable
         Requirements.Require(Requirements.FindTool("clang") is not null || Requirements.FindTool("clang-14") is not null, "clang or clang-14 on PATH");
         var (code, output) = MsBuild();
         Assert.True(code == 0, output);
-        var obj = Path.Combine(_directory, "obj", "bpf", "tiny.bpf.o");
+        var obj = Path.Combine(_directory, "obj", "bpf", HostBpfArch, "tiny.bpf.o");
         var spec = CollectionSpec.Parse(File.ReadAllBytes(obj));
         Assert.Equal(ProgramType.SocketFilter, spec.Programs["tiny"].Type);
         Assert.Contains("EMBED tiny.bpf.o", output);
@@ -60,6 +64,20 @@ public sealed class BpfTargetsTests : IDisposable
         Assert.Contains("EMBED tiny.bpf.o", secondOutput); // still embedded when the compile is skipped
     }
 
+    /// <summary>A publish for another architecture (-r linux-arm64) compiles for that one, into its own directory.</summary>
+    [SkippableTheory]
+    [InlineData("linux-arm64", "arm64", "tiny_arm64")]
+    [InlineData("linux-x64", "x86", "tiny")]
+    public void RuntimeIdentifierChoosesTheTargetArchitecture(string rid, string arch, string program)
+    {
+        Requirements.Require(Requirements.FindTool("clang") is not null || Requirements.FindTool("clang-14") is not null, "clang or clang-14 on PATH");
+        var (code, output) = MsBuild($"-p:RuntimeIdentifier={rid}");
+        Assert.True(code == 0, output);
+        var spec = CollectionSpec.Parse(File.ReadAllBytes(Path.Combine(_directory, "obj", "bpf", arch, "tiny.bpf.o")));
+        Assert.Equal(new[] { program }, spec.Programs.Keys);
+        Assert.Contains("EMBED tiny.bpf.o", output);
+    }
+
     [Fact]
     public void MissingCompilerIsAClearBuildError()
     {
@@ -67,6 +85,9 @@ public sealed class BpfTargetsTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("'/nonexistent/clang-for-test' named by CLANG was not found", output);
     }
+
+    private static string HostBpfArch => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture
+        == System.Runtime.InteropServices.Architecture.Arm64 ? "arm64" : "x86";
 
     private (int ExitCode, string Output) MsBuild(string extra = "")
     {

@@ -35,8 +35,8 @@ public sealed class KernelMatrixTests : IClassFixture<KernelMatrixFixture>
 
     /// <summary>
     /// arm64 guests (qemu-system-aarch64 -M virt, TCG): one kernel, the newest, because a TCG arm64 guest takes
-    /// 1.5 to 2 minutes here (probe loading alone 12-60 s). <see cref="KnownFailures"/> marks it until the probes
-    /// run on arm64.
+    /// 1.5 to 3 minutes here (probe loading alone 40-110 s under TCG). Every probe must run and every check hold, as on
+    /// x86_64.
     /// </summary>
     [SkippableTheory]
     [InlineData("newest")]

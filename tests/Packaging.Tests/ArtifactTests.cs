@@ -35,6 +35,26 @@ public sealed partial class ArtifactTests(ITestOutputHelper output)
         Assert.All(needed, library => Assert.Contains(library, GlibcLibraries)); // no libe_sqlite3.so, no libstdc++
     }
 
+    /// <summary>
+    /// Each file embeds the BPF objects compiled for its architecture: their BTF names the pt_regs fields the
+    /// programs read syscall arguments and numbers from (x86_64: orig_ax; arm64: orig_x0 and syscallno), and only
+    /// that architecture's.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("amd64", "orig_ax", "orig_x0")]
+    [InlineData("arm64", "orig_x0", "orig_ax")]
+    public void EmbedsTheBpfObjectsOfItsArchitecture(string arch, string field, string otherArchitecturesField)
+    {
+        var binary = Artifacts.Binary(arch);
+        Artifacts.Require(binary);
+        var bytes = File.ReadAllBytes(binary);
+        Assert.True(bytes.AsSpan().IndexOf(NulDelimited(field)) >= 0, $"{arch}: no '{field}' in {binary}");
+        Assert.True(bytes.AsSpan().IndexOf(NulDelimited(otherArchitecturesField)) < 0, $"{arch}: '{otherArchitecturesField}' in {binary}");
+    }
+
+    /// <summary>A field name as BTF's string section holds it: between NUL bytes.</summary>
+    private static byte[] NulDelimited(string field) => [0, .. System.Text.Encoding.ASCII.GetBytes(field), 0];
+
     [SkippableFact]
     public void VersionPrintsThePackageVersionAndTheSourceCommit()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OsqueryBpf.Bpf.Object;
 using OsqueryBpf.Probes.Kernel;
 using OsqueryBpf.Probes.Runtime;
@@ -110,6 +111,55 @@ public sealed class ProbePlanTests
         Assert.Equal("6.6", file["sys_exit_fchmodat2"].MinimumKernel);
         Assert.True(file["sys_exit_fchmodat2"].Optional);
         Assert.False(file["sys_exit_openat"].Optional);
+    }
+
+    private static readonly string[] OlderFileSyscalls =
+        ["open", "creat", "unlink", "rmdir", "mkdir", "chmod", "chown", "lchown", "rename", "link", "symlink"];
+
+    private static Dictionary<string, ProbeHook> FileHooksOn(Architecture architecture) =>
+        FileProbe.Definition.DeriveHooks(CollectionSpec.Parse(FileProbe.Definition.ReadObject()), architecture)
+            .ToDictionary(h => h.ProgramName);
+
+    [Fact]
+    public void On_arm64_the_file_syscalls_it_has_only_in_at_form_are_optional_and_never_loaded()
+    {
+        var hooks = FileHooksOn(Architecture.Arm64);
+        foreach (var syscall in OlderFileSyscalls)
+        {
+            var hook = hooks["sys_exit_" + syscall];
+            Assert.True(hook.Optional, hook.ToString());
+            Assert.Equal(Architecture.Arm64, hook.AbsentOn);
+            var plan = ProbePlan.Choose(hook, FakeKernel.Linux616);
+            Assert.Null(plan.ProgramName);
+            Assert.Equal("arm64 kernels do not have it", plan.Missing);
+        }
+        // The *at forms, and everything both architectures have, stay required and are loaded.
+        foreach (var hook in hooks.Values.Where(h => !OlderFileSyscalls.Contains(h.ProgramName["sys_exit_".Length..])))
+        {
+            Assert.Null(hook.AbsentOn);
+            Assert.Equal(hook.ProgramName is "sys_exit_openat2" or "sys_exit_fchmodat2", hook.Optional);
+            Assert.Equal(hook.ProgramName, ProbePlan.Choose(hook, FakeKernel.Linux616).ProgramName);
+        }
+        Assert.Equal(15, hooks.Values.Count(h => h.AbsentOn is null));
+    }
+
+    [Fact]
+    public void On_x86_64_every_older_file_syscall_is_required()
+    {
+        var hooks = FileHooksOn(Architecture.X64);
+        Assert.All(hooks.Values, h => Assert.Null(h.AbsentOn));
+        foreach (var syscall in OlderFileSyscalls)
+            Assert.False(hooks["sys_exit_" + syscall].Optional, syscall);
+        Assert.Equal(["sys_exit_fchmodat2", "sys_exit_openat2"], hooks.Values.Where(h => h.Optional).Select(h => h.ProgramName).Order());
+    }
+
+    [Fact]
+    public void A_hook_absent_on_the_architecture_is_described_as_optional_with_the_reason()
+    {
+        var hook = FileHooksOn(Architecture.Arm64)["sys_exit_open"];
+        var plan = ProbePlan.Choose(hook, FakeKernel.Linux616);
+        var state = new HookState(hook, null, false, plan.Missing, null);
+        Assert.Equal("tracepoint/syscalls/sys_exit_open (Linux 4.7+, optional): arm64 kernels do not have it", state.Describe());
     }
 
     [Fact]

@@ -205,7 +205,17 @@ static __always_inline int network_offset(struct __sk_buff *skb, const __u8 *pro
 	return -1;
 }
 
-/* x86_64 numbers of the syscalls that can transmit a DNS packet in the caller's context. */
+/* Numbers of the syscalls that can transmit a DNS packet in the caller's context: arm64 uses the generic
+ * table (asm-generic/unistd.h), x86_64 its own. */
+#if defined(__TARGET_ARCH_arm64)
+#define NR_write 64
+#define NR_writev 66
+#define NR_sendfile 71
+#define NR_sendto 206
+#define NR_sendmsg 211
+#define NR_sendmmsg 269
+#define NR_io_uring_enter 426
+#else
 #define NR_write 1
 #define NR_writev 20
 #define NR_sendfile 40
@@ -213,13 +223,14 @@ static __always_inline int network_offset(struct __sk_buff *skb, const __u8 *pro
 #define NR_sendmsg 46
 #define NR_sendmmsg 307
 #define NR_io_uring_enter 426
+#endif
 
 /*
  * True when task is a user task that is inside a syscall able to send this packet. A packet that leaves
  * the host from softirq context (forwarded or NATed container traffic, TCP segments released by an ACK)
  * runs the filter on whatever task was interrupted: that task is then idle (tgid 0), a kernel thread, in
- * user mode (orig_ax holds the negated interrupt vector), or, rarely, in an unrelated syscall. Checking
- * the syscall number rules out all but the last case.
+ * user mode (the saved syscall number is then none: x86_64 the negated interrupt vector, arm64 -1), or,
+ * rarely, in an unrelated syscall. Checking the syscall number rules out all but the last case.
  */
 static __always_inline bool is_sending_task(struct task_struct *task)
 {

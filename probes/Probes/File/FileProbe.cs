@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Serialization;
 using OsqueryBpf.Osquery.Tables;
@@ -39,11 +40,13 @@ public static class FileProbe
         Name = "file",
         Tables = [Table],
         // openat2 arrived in Linux 5.6 and fchmodat2 in 6.6; a kernel without those syscalls loses nothing by lacking
-        // their tracepoints. Every other hook is as old as the syscall tracepoints.
+        // their tracepoints. Every other hook is as old as the syscall tracepoints. arm64 kernels have only the *at
+        // forms of the older path syscalls (its C libraries call those), so there the older forms are optional.
         HookDeclarations =
         [
             new("sys_exit_openat2") { MinimumKernel = "5.6", Optional = true },
             new("sys_exit_fchmodat2") { MinimumKernel = "6.6", Optional = true },
+            .. OnlyAtFormsOnArm64("open", "creat", "unlink", "rmdir", "mkdir", "chmod", "chown", "lchown", "rename", "link", "symlink"),
         ],
         SettingsJson = FileSettingsJson.Default.FileSettings,
         DefaultSettings = () => new FileSettings(),
@@ -59,6 +62,9 @@ public static class FileProbe
         },
         CreateDecoder = (_, context) => new FileRecordDecoder(context.Clock, context.Containers),
     };
+
+    private static IEnumerable<HookDeclaration> OnlyAtFormsOnArm64(params string[] syscalls) =>
+        syscalls.Select(syscall => new HookDeclaration("sys_exit_" + syscall) { AbsentOn = [Architecture.Arm64] });
 
     private static IEnumerable<KeyValuePair<string, byte[]>> Prefixes(string which, IReadOnlyList<string> prefixes)
     {

@@ -18,7 +18,7 @@
  * for reading only (off unless record_read_opens), and path prefixes (include_prefixes and
  * exclude_prefixes).
  *
- * Not seen: 32-bit compat syscalls (the syscall tracepoints skip them on x86_64), and io_uring
+ * Not seen: 32-bit compat syscalls (the syscall tracepoints skip them on x86_64 and arm64), and io_uring
  * operations, which do not go through these syscalls.
  */
 #include "kernel.h"

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using OsqueryBpf.Bpf.Object;
@@ -66,9 +67,12 @@ public sealed class ProbeDefinition
     /// <summary>The per-CPU array (one __u64 per CPU, key 0) counting records the kernel could not put into the ring.</summary>
     public string LostMap => RingMap + "_lost";
 
-    /// <summary>One hook per program of the object, fallback programs folded into the hook they serve.</summary>
+    /// <summary>
+    /// One hook per program of the object, fallback programs folded into the hook they serve, as they are on this
+    /// process's architecture (that of the embedded object, and of the kernel it runs on).
+    /// </summary>
     /// <exception cref="InvalidOperationException">A program has a section the runtime cannot attach, or a declaration names no program.</exception>
-    public IReadOnlyList<ProbeHook> Hooks => _hooks ??= DeriveHooks(CollectionSpec.Parse(ReadObject()));
+    public IReadOnlyList<ProbeHook> Hooks => _hooks ??= DeriveHooks(CollectionSpec.Parse(ReadObject()), RuntimeInformation.ProcessArchitecture);
 
     /// <summary>Reads its settings from the settings file's JSON object (other probes' keys and the extension's own are skipped).</summary>
     /// <exception cref="JsonException">A key of this probe has a value of the wrong type.</exception>
@@ -112,7 +116,7 @@ public sealed class ProbeDefinition
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    internal IReadOnlyList<ProbeHook> DeriveHooks(CollectionSpec spec)
+    internal IReadOnlyList<ProbeHook> DeriveHooks(CollectionSpec spec, Architecture architecture)
     {
         var declared = HookDeclarations.ToDictionary(d => d.ProgramName, StringComparer.Ordinal);
         var fallbacks = HookDeclarations.SelectMany(d => d.Fallbacks).Select(f => f.ProgramName).ToHashSet(StringComparer.Ordinal);
@@ -127,10 +131,12 @@ public sealed class ProbeDefinition
             var kind = HookKinds.Of(program)
                 ?? throw new InvalidOperationException($"Probe {Name}: program '{program.Name}' is in section '{program.SectionName}', which the runtime does not attach.");
             var declaration = declared.GetValueOrDefault(program.Name);
+            bool absent = declaration?.AbsentOn.Contains(architecture) ?? false;
             hooks.Add(new ProbeHook(program.Name, kind, kind == HookKind.SocketFilter ? "AF_PACKET" : program.AttachTo,
                 declaration?.MinimumKernel ?? HookKinds.MinimumKernel(kind))
             {
-                Optional = declaration?.Optional ?? false,
+                Optional = (declaration?.Optional ?? false) || absent,
+                AbsentOn = absent ? architecture : null,
                 TracepointArguments = declaration?.TracepointArguments ?? 0,
                 Fallbacks = declaration?.Fallbacks ?? [],
             });

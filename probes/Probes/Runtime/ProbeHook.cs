@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace OsqueryBpf.Probes.Runtime;
 
 /// <summary>One attach point of a probe, the program that serves it, and from which kernel it exists.</summary>
@@ -9,9 +11,16 @@ public sealed record ProbeHook(string ProgramName, HookKind Kind, string Target,
 {
     /// <summary>
     /// True when a kernel without the hook loses nothing by it: the hook is a syscall's tracepoint and a kernel
-    /// without that syscall cannot be asked to make it (openat2, fchmodat2). The probe then still counts as running.
+    /// without that syscall cannot be asked to make it (openat2, fchmodat2, and every hook of <see cref="AbsentOn"/>).
+    /// The probe then still counts as running.
     /// </summary>
     public bool Optional { get; init; }
+
+    /// <summary>
+    /// The architecture the probe runs on, when its kernels never have this hook (arm64 has only the *at forms of
+    /// the older file syscalls); null elsewhere. Such a hook is optional and never loaded.
+    /// </summary>
+    public Architecture? AbsentOn { get; init; }
 
     /// <summary>
     /// tp_btf: the tracepoint arguments <see cref="ProgramName"/> reads. A kernel whose tracepoint passes fewer gets the
@@ -53,6 +62,12 @@ public sealed record HookDeclaration(string ProgramName)
 
     /// <summary>See <see cref="ProbeHook.Optional"/>.</summary>
     public bool Optional { get; init; }
+
+    /// <summary>
+    /// The architectures whose kernels do not have this hook at all: a syscall they never had (arm64, like every
+    /// architecture after it, has openat but not open). Optional there; elsewhere as <see cref="Optional"/> says.
+    /// </summary>
+    public IReadOnlyList<Architecture> AbsentOn { get; init; } = [];
 
     /// <summary>See <see cref="ProbeHook.TracepointArguments"/>.</summary>
     public int TracepointArguments { get; init; }

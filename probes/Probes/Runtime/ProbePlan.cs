@@ -40,8 +40,10 @@ public sealed class ProbePlan
         return new ProbePlan(probe.Hooks.Select(h => Choose(h, kernel)).ToList(), constants);
     }
 
-    private static HookPlan Choose(ProbeHook hook, IKernelProfile kernel)
+    internal static HookPlan Choose(ProbeHook hook, IKernelProfile kernel)
     {
+        if (hook.AbsentOn is { } architecture)
+            return new HookPlan(hook, null, $"{architecture.ToString().ToLowerInvariant()} kernels do not have it", null);
         if (hook.Kind != HookKind.BtfTracepoint)
             return new HookPlan(hook, hook.ProgramName, null, null); // whether a tracefs tracepoint exists shows when it is attached
         var arguments = kernel.TracepointArguments(hook.Target);

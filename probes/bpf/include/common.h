@@ -234,9 +234,22 @@ static __always_inline void ring_output(void *ring, void *lost_map, void *data, 
  * ---- Syscall arguments at the syscall's exit -------------------------------------------------------------
  *
  * The arguments are read from the task's saved user registers, which none of the traced syscalls changes.
- * The registers that hold them are named here, once per architecture (x86_64: di, si, dx, r10, r8, r9, and
- * orig_ax holds the syscall number); everything else goes through SYSCALL_ARGn(regs).
+ * The registers that hold them are named here, once per target architecture (Bpf.targets compiles one object
+ * per architecture and defines __TARGET_ARCH_x86 or __TARGET_ARCH_arm64); everything else goes through
+ * SYSCALL_ARGn(regs) and SYSCALL_REG_NR, and the field names are CO-RE-relocated like any other.
+ *  - x86_64: di, si, dx, r10, r8, r9; orig_ax holds the syscall number.
+ *  - arm64: x0..x5 (regs[0..5]), but x0 holds the return value at exit, so the first argument is read from
+ *    orig_x0, where the kernel keeps it; syscallno holds the syscall number (-1 outside a syscall).
  */
+#if defined(__TARGET_ARCH_arm64)
+#define SYSCALL_REG_ARG1 orig_x0
+#define SYSCALL_REG_ARG2 regs[1]
+#define SYSCALL_REG_ARG3 regs[2]
+#define SYSCALL_REG_ARG4 regs[3]
+#define SYSCALL_REG_ARG5 regs[4]
+#define SYSCALL_REG_ARG6 regs[5]
+#define SYSCALL_REG_NR syscallno
+#elif defined(__TARGET_ARCH_x86)
 #define SYSCALL_REG_ARG1 di
 #define SYSCALL_REG_ARG2 si
 #define SYSCALL_REG_ARG3 dx
@@ -244,8 +257,12 @@ static __always_inline void ring_output(void *ring, void *lost_map, void *data, 
 #define SYSCALL_REG_ARG5 r8
 #define SYSCALL_REG_ARG6 r9
 #define SYSCALL_REG_NR orig_ax
+#else
+#error "name the target architecture: -D__TARGET_ARCH_x86 or -D__TARGET_ARCH_arm64"
+#endif
 
-/* Kernel stack sizes to look for the saved registers in, before bpf_task_pt_regs(): x86_64's usual THREAD_SIZE, and with KASAN. */
+/* Kernel stack sizes to look for the saved registers in, before bpf_task_pt_regs(): the usual THREAD_SIZE of x86_64
+ * and arm64 (4 KiB pages), and with KASAN. Both keep the registers at the very top (task_pt_regs()). */
 #define THREAD_SIZE_USUAL (16 << 10)
 #define THREAD_SIZE_KASAN (32 << 10)
 

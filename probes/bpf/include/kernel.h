@@ -18,11 +18,12 @@
 #ifndef OSQUERY_BPF_KERNEL_H
 #define OSQUERY_BPF_KERNEL_H
 
-/* The probes are built and tested for x86_64; bpf_tracing.h wants the target named. */
+/* The target architecture: Bpf.targets defines __TARGET_ARCH_x86 or __TARGET_ARCH_arm64 (one object each);
+ * x86_64 when none is named. pt_regs, the open flags and common.h's syscall registers depend on it. */
 #if !defined(__TARGET_ARCH_x86) && !defined(__TARGET_ARCH_arm64)
 #define __TARGET_ARCH_x86
 #endif
-/* Tells bpf_tracing.h to use the kernel's pt_regs field names (di, si, ...), as defined below. */
+/* Tells bpf_tracing.h to use the kernel's pt_regs field names (di, si, ... or regs[]), as defined below. */
 #define __VMLINUX_H__
 
 /* ---- basic types ------------------------------------------------------------------------- */
@@ -145,7 +146,7 @@ struct bpf_raw_tracepoint_args {
 };
 
 /* ---- UAPI constants ------------------------------------------------------------------------ */
-/* fcntl.h (x86_64 / generic values) */
+/* fcntl.h (generic values; four open flags differ on arm64, below) */
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_REMOVEDIR 0x200
@@ -163,10 +164,17 @@ struct bpf_raw_tracepoint_args {
 #define O_APPEND 00002000
 #define O_NONBLOCK 00004000
 #define O_DSYNC 00010000
+#if defined(__TARGET_ARCH_arm64)
+#define O_DIRECTORY 00040000
+#define O_NOFOLLOW 00100000
+#define O_DIRECT 00200000
+#define O_LARGEFILE 00400000
+#else
 #define O_DIRECT 00040000
 #define O_LARGEFILE 00100000
 #define O_DIRECTORY 00200000
 #define O_NOFOLLOW 00400000
+#endif
 #define O_NOATIME 01000000
 #define O_CLOEXEC 02000000
 #define __O_SYNC 04000000
@@ -208,7 +216,17 @@ typedef struct {
 	gid_t val;
 } kgid_t;
 
-/* Saved user registers of a task (x86_64 names). The syscall arguments are di, si, dx, r10, r8, r9. */
+/* Saved user registers of a task; common.h names the ones that hold syscall arguments. */
+#if defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	__u64 regs[31]; /* x0..x30 (in the kernel: inside an anonymous union with user_regs) */
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+	__u64 orig_x0;  /* x0 at syscall entry: the first argument, x0 being overwritten by the return value */
+	__s32 syscallno;
+};
+#else
 struct pt_regs {
 	unsigned long r15;
 	unsigned long r14;
@@ -232,6 +250,7 @@ struct pt_regs {
 	unsigned long sp;
 	unsigned long ss;
 };
+#endif
 
 struct qstr {
 	__u32 hash;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OsqueryBpf.Probes.Decoding;
 using Xunit;
 
@@ -16,9 +17,34 @@ public sealed class FlagsAndModeTests
     [InlineData(0x1001u, "O_WRONLY|O_DSYNC")]
     [InlineData(0xC1u, "O_WRONLY|O_CREAT|O_EXCL")]
     [InlineData(0x80000000u | 1u, "O_WRONLY|0x80000000")]
-    public void Open_flags_are_symbolic(uint flags, string expected)
+    public void Open_flags_are_symbolic_with_x86_64_values(uint flags, string expected)
     {
-        Assert.Equal(expected, OpenFlagsText.FormatOpen(flags));
+        Assert.Equal(expected, OpenFlagsText.FormatOpen(flags, Architecture.X64));
+    }
+
+    /// <summary>arm64 swaps four values (arch/arm64/include/uapi/asm/fcntl.h); the others are x86_64's.</summary>
+    [Theory]
+    [InlineData(0x84800u, "O_RDONLY|O_NONBLOCK|O_DIRECTORY|O_CLOEXEC")] // what opendir() passes
+    [InlineData(0x4000u | 0x8000u | 0x800u, "O_RDONLY|O_NONBLOCK|O_DIRECTORY|O_NOFOLLOW")]
+    [InlineData(0x10000u | 0x20000u | 1u, "O_WRONLY|O_DIRECT|O_LARGEFILE")]
+    [InlineData(0x404002u, "O_RDWR|O_TMPFILE")]
+    [InlineData(0x241u, "O_WRONLY|O_CREAT|O_TRUNC")]
+    [InlineData(0x101001u, "O_WRONLY|O_SYNC")]
+    [InlineData(0x200000u | 0x80000u, "O_RDONLY|O_CLOEXEC|O_PATH")]
+    [InlineData(0x80000000u | 1u, "O_WRONLY|0x80000000")]
+    public void Open_flags_are_symbolic_with_arm64_values(uint flags, string expected)
+    {
+        Assert.Equal(expected, OpenFlagsText.FormatOpen(flags, Architecture.Arm64));
+    }
+
+    [Fact]
+    public void The_same_bits_name_different_flags_on_the_two_architectures_and_records_use_this_process_s()
+    {
+        Assert.Equal("O_RDONLY|O_DIRECT", OpenFlagsText.FormatOpen(0x4000, Architecture.X64));
+        Assert.Equal("O_RDONLY|O_DIRECTORY", OpenFlagsText.FormatOpen(0x4000, Architecture.Arm64));
+        Assert.Equal("O_RDONLY|O_NOFOLLOW", OpenFlagsText.FormatOpen(0x20000, Architecture.X64));
+        Assert.Equal("O_RDONLY|O_LARGEFILE", OpenFlagsText.FormatOpen(0x20000, Architecture.Arm64));
+        Assert.Equal(OpenFlagsText.FormatOpen(0x4000, RuntimeInformation.ProcessArchitecture), OpenFlagsText.FormatOpen(0x4000));
     }
 
     [Fact]
