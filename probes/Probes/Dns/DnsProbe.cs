@@ -37,7 +37,7 @@ public static class DnsProbe
             .Integer("client_port", ColumnType.Integer, "The client's port.", e => e.ClientPort)
             .Flag("truncated", "1 when the TC (truncated) bit was set, else 0.", e => e.Truncated)
             .ProcessIdentity()
-            .Text("path", "The binary of the process that sent the query.", e => e.Path)
+            .Text("path", "The binary of the process that sent the query, as of the packet: from its exec seen by the process probe (kept after it exits), else /proc/<pid>/exe when the row is decoded (empty once it has exited).", e => e.Path)
             .Tail()
             .Text("response", "The answer records as a JSON array.", e => e.ResponseJson, ColumnOptions.Index | ColumnOptions.Hidden)
             .Eid()
