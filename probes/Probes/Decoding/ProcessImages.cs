@@ -3,13 +3,17 @@ namespace OsqueryBpf.Probes.Decoding;
 /// <summary>
 /// What each process runs, learnt from the process probe's exec records as they are decoded: the binary, the cwd at
 /// the exec, and from when (boot-clock ns) until its exit. Exit rows take their path and cwd from here, and DNS rows
-/// their path at the time of the packet, so a client that has exited (dig) keeps its binary. Shared by the decoders of
-/// all probes (each on its own reader thread), hence the lock.
+/// their path at the time of the packet, so a client that has exited (dig) keeps its binary. One per
+/// <see cref="Runtime.ProbeContext"/>, shared by the decoders of its probes (each on its own reader thread), hence
+/// the lock.
 /// </summary>
 /// <remarks>
 /// Bounded: an exited process is forgotten <see cref="RetainNs"/> after its exit (other rings may still hold its
 /// packets), and at most <see cref="MaxProcesses"/> pids are kept (beyond that the oldest exited ones go first, then
-/// everything: a row then has no path, never a wrong one). Processes that started before the probe have no entry.
+/// everything: a row then has no path). Processes that started before the probe have no entry. When an exit record
+/// was lost (a full ring), that process's image stays open: an exit row asks for an image exec'd after its process
+/// started, so a later process reusing the pid never takes it, but a DNS row of such a pid-reusing process that never
+/// exec'd could.
 /// </remarks>
 public sealed class ProcessImages
 {
@@ -18,9 +22,6 @@ public sealed class ProcessImages
 
     /// <summary>Most processes kept.</summary>
     public const int MaxProcesses = 65_536;
-
-    /// <summary>The one the product's decoders share.</summary>
-    public static ProcessImages Shared { get; } = new();
 
     private readonly Lock _gate = new();
     private readonly Dictionary<long, List<Image>> _byPid = [];
@@ -66,8 +67,11 @@ public sealed class ProcessImages
         }
     }
 
-    /// <summary>The image <paramref name="pid"/> ran at <paramref name="atNs"/>, when an exec of it was seen.</summary>
-    public bool TryGet(long pid, ulong atNs, out Image image)
+    /// <summary>
+    /// The image <paramref name="pid"/> ran at <paramref name="atNs"/>, when an exec of it was seen, and (when
+    /// <paramref name="startedNs"/> is given) exec'd after the process started: an older one was a former holder's.
+    /// </summary>
+    public bool TryGet(long pid, ulong atNs, out Image image, ulong startedNs = 0)
     {
         lock (_gate)
         {
@@ -75,7 +79,7 @@ public sealed class ProcessImages
             {
                 for (var i = images.Count - 1; i >= 0; i--)
                 {
-                    if (images[i].Covers(atNs))
+                    if (images[i].Covers(atNs) && images[i].SinceNs >= startedNs)
                     {
                         image = images[i];
                         return true;

@@ -27,13 +27,14 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
 
     /// <summary>
     /// Creates a decoder that stamps events with <paramref name="clock"/> and takes the client's binary from
-    /// <paramref name="images"/> (default: <see cref="ProcessImages.Shared"/>, what the process probe saw exec'd).
+    /// <paramref name="images"/> (the probes' <see cref="ProbeContext.Images"/>, what the process probe saw exec'd;
+    /// default: an empty one, so only /proc).
     /// </summary>
     public DnsEventDecoder(BootClock clock, ContainerIdCache? containers = null, ProcessImages? images = null)
     {
         _packets = new DnsRecordDecoder(clock);
         _containers = containers ?? ContainerIdCache.Shared;
-        _images = images ?? ProcessImages.Shared;
+        _images = images ?? new ProcessImages();
     }
 
     /// <summary>Messages the parser could not read completely (their rows carry probe_error = 1).</summary>

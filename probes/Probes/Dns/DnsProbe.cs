@@ -58,7 +58,7 @@ public static class DnsProbe
             ProbeDefinition.Constant("filter_sees_task", SocketFilterSeesTask(kernel)),
             ProbeDefinition.Constant("filter_has_cgroup_id", kernel.CanCall(ProgramType.SocketFilter, "get_current_cgroup_id")),
         ],
-        CreateDecoder = (_, context) => new DnsEventDecoder(context.Clock),
+        CreateDecoder = (_, context) => new DnsEventDecoder(context.Clock, images: context.Images),
     };
 
     /// <summary>

@@ -58,7 +58,7 @@ public static class ProcessProbe
                 ProbeDefinition.Constant("record_forks", process.RecordForks),
             ];
         },
-        CreateDecoder = (settings, context) => new ProcessRecordDecoder((ProcessSettings)settings, context.Clock),
+        CreateDecoder = (settings, context) => new ProcessRecordDecoder((ProcessSettings)settings, context.Clock, images: context.Images),
     };
 }
 

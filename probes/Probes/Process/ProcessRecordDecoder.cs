@@ -26,14 +26,15 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
     /// <summary>
     /// A decoder applying <paramref name="settings"/> (argument limits), converting times with <paramref name="clock"/>,
     /// naming containers with <paramref name="containers"/> (default: <see cref="ContainerIdCache.Shared"/>) and
-    /// telling <paramref name="images"/> (default: <see cref="ProcessImages.Shared"/>) what each process runs.
+    /// telling <paramref name="images"/> (the probes' <see cref="ProbeContext.Images"/>; default: its own) what each
+    /// process runs.
     /// </summary>
     public ProcessRecordDecoder(ProcessSettings settings, BootClock clock, ContainerIdCache? containers = null, ProcessImages? images = null)
     {
         _settings = settings;
         _clock = clock;
         _containers = containers ?? ContainerIdCache.Shared;
-        _images = images ?? ProcessImages.Shared;
+        _images = images ?? new ProcessImages();
     }
 
     /// <inheritdoc />
@@ -153,8 +154,9 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
         var process = new ProcessEvent();
         HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
         process.Syscall = "exit";
-        // What it ran: its last exec, else (a fork that never exec'd) its parent's image.
-        if (_images.TryGet(process.Pid, process.BootTimeNs, out var image) || _images.TryGet(process.Parent, process.BootTimeNs, out image))
+        // What it ran: its last exec since it started, else (a fork that never exec'd) its parent's image.
+        var startedNs = exit.LifetimeNs > 0 && process.BootTimeNs > exit.LifetimeNs ? process.BootTimeNs - exit.LifetimeNs : 0;
+        if (_images.TryGet(process.Pid, process.BootTimeNs, out var image, startedNs) || _images.TryGet(process.Parent, process.BootTimeNs, out image))
         {
             process.Path = image.Path;
             process.Cwd = image.Cwd;

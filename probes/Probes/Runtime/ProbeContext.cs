@@ -18,6 +18,12 @@ public sealed class ProbeContext
     /// <summary>Turns the kernel's boot-time clock into UNIX time for the decoders.</summary>
     public BootClock Clock { get; init; } = new();
 
+    /// <summary>
+    /// What each process runs, as the process probe's decoder learns it from exec records: exit rows and the DNS
+    /// decoder read it (one per process, so the probes of one runner share it).
+    /// </summary>
+    public ProcessImages Images { get; init; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> for a value out of range.</summary>
     public void Validate()
     {

@@ -20,7 +20,8 @@ public sealed class DnsClientPathTests
         Requirements.RequireRoot();
         Requirements.RequireKernelBtf();
         Requirements.RequireTool("dig");
-        using var processes = new LoadedProbe(ProcessProbe.Definition, null, e => e is ProcessEvent p && p.Comm == "dig");
+        var images = new ProcessImages(); // as the runner's ProbeContext shares it between the probes' decoders
+        using var processes = new LoadedProbe(ProcessProbe.Definition, null, e => e is ProcessEvent p && p.Comm == "dig", images: images);
         using var packets = new LoadedNetProbe<byte[]>(DnsProbe.Definition, null,
             (ReadOnlySpan<byte> record, out byte[]? item, out string? error) =>
             {
@@ -45,7 +46,7 @@ public sealed class DnsClientPathTests
         packets.WaitFor(r => r.AsSpan().IndexOf(labelBytes) >= 0, "dig's packets");
         var records = packets.Seen(r => r.AsSpan().IndexOf(labelBytes) >= 0);
 
-        var rows = Decode(records, ProcessImages.Shared);
+        var rows = Decode(records, images);
         var query = Assert.Single(rows, r => r.Kind == "query");
         Assert.Equal(digPid, query.Pid);
         Assert.Equal(dig, query.Path);
