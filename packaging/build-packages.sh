@@ -8,6 +8,7 @@
 #                                                  extension that is not owned by root or is world-writable)
 #   /usr/share/doc/osquery-bpf/                    copyright, changelog, osquery.flags.example, deployment.md
 #   /usr/share/osquery-bpf/packs/ebpf-events.conf  the scheduled-query pack
+#   /usr/share/osquery-bpf/packs/bpf-drop-in.conf  a pack for the drop-in bpf_process_events / bpf_socket_events
 # and scripts that add and remove our line in /etc/osquery/extensions.load (scripts/extensions-load.sh).
 # The libc requirement is read from the binary: the newest GLIBC_ symbol version it needs.
 set -euo pipefail
@@ -60,6 +61,7 @@ stage=$work/stage
 doc=$stage/usr/share/doc/osquery-bpf
 install -D -m 0755 "$binary" "$stage/usr/lib/osquery/extensions/osquery-bpf.ext"
 install -D -m 0644 "$repo/packaging/packs/ebpf-events.conf" "$stage/usr/share/osquery-bpf/packs/ebpf-events.conf"
+install -D -m 0644 "$repo/packaging/packs/bpf-drop-in.conf" "$stage/usr/share/osquery-bpf/packs/bpf-drop-in.conf"
 install -D -m 0644 "$repo/packaging/deb/copyright" "$doc/copyright"
 install -m 0644 "$repo/osquery.flags.example" "$repo/docs/deployment.md" "$doc/"
 changelog_date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")

@@ -53,6 +53,13 @@ public sealed partial class EventStore
 
     private void EnsureTable(TableDefinition table)
     {
+        if (table.ViewSql is not null)
+        {
+            // A view holds no rows: made afresh at every start, so it always matches this version's tables.
+            DatabaseFile.Execute(_connection, $"DROP VIEW IF EXISTS {table.QuotedName}");
+            DatabaseFile.Execute(_connection, StoreSchema.CreateView(table));
+            return;
+        }
         var expected = StoreSchema.CreateTable(table);
         string? existing;
         using (var command = _connection.CreateCommand())

@@ -227,7 +227,7 @@ public sealed partial class EventStore
         foreach (var status in Volatile.Read(ref _latestProbeStatus))
         {
             var state = _tablesByName.GetValueOrDefault(status.Table);
-            var row = new ProbeStatusRow(status, state?.Rows ?? 0, state?.OldestTime);
+            var row = StatusRow(status, state);
             if (!MatchesEquals(definition, row, constraints))
                 continue;
             sink.BeginRow();

@@ -299,13 +299,14 @@ public sealed partial class EventStore
     /// </summary>
     private bool RunRetentionStep()
     {
-        var cutoff = _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds() - _options.MaxAgeSeconds;
+        var now = _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
         var pending = false;
         SqliteTransaction? transaction = null;
         try
         {
             foreach (var state in _tables)
             {
+                var cutoff = now - RetentionOf(state).Seconds;
                 var overCount = state.Rows > _options.MaxRowsPerTable;
                 var expired = state.OldestTime is { } oldest && oldest < cutoff;
                 if (!overCount && !expired)
@@ -397,7 +398,7 @@ public sealed partial class EventStore
         foreach (var status in _currentProbeStatus!)
         {
             var state = _tablesByName.GetValueOrDefault(status.Table);
-            var row = new ProbeStatusRow(status, state?.Rows ?? 0, state?.OldestTime);
+            var row = StatusRow(status, state);
             for (var i = 0; i < columns.Count; i++)
             {
                 var column = columns[i];
@@ -419,7 +420,7 @@ public sealed partial class EventStore
     private string _probeRowsSignature = "";
 
     /// <summary>What the store contributes to ebpf_probes (rows and oldest time per table), to notice a change.</summary>
-    private string CountersSignature() => string.Join(';', _tables.Select(t => $"{t.Rows},{t.OldestTime}"));
+    private string CountersSignature() => string.Join(';', _tables.Select(t => $"{t.Rows},{t.OldestTime},{RetentionOf(t)}"));
 
     private void CompleteFlushes(bool retentionPending)
     {

@@ -36,7 +36,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private int _disposed;
     private readonly Task _writer;
 
-    private EventStore(StoreOptions options, IReadOnlyList<TableDefinition> eventTables)
+    private EventStore(StoreOptions options, IReadOnlyList<TableDefinition> eventTables, IReadOnlyList<TableDefinition> views)
     {
         options.Validate();
         _options = options;
@@ -47,7 +47,9 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
             Budget = new IngestBudget(options.MaxEventsPerProcess, options.MaxEventsPerUser),
         }).ToArray();
         _tablesByEventType = ByEventType(_tables);
-        _allTables = [.. eventTables, StatusTables.Probes];
+        if (views.FirstOrDefault(v => v.ViewSql is null) is { } notView)
+            throw new ArgumentException($"'{notView.Name}' is not a view.", nameof(views));
+        _allTables = [.. eventTables, StatusTables.Probes, .. views];
         _pressureMark = Math.Max(1, options.ChannelCapacity / 2);
         _tablesByName = _tables.ToDictionary(t => t.Definition.Name, StringComparer.Ordinal);
         _readerConnectionString = DatabaseFile.ReaderConnectionString(options.DatabasePath);
@@ -97,14 +99,15 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="options">Where and how much to keep.</param>
     /// <param name="eventTables">The event tables (the probes' tables); each event type has exactly one.</param>
-    public static EventStore Open(StoreOptions options, IReadOnlyList<TableDefinition> eventTables)
+    /// <param name="views">Read-only views over the event tables (<see cref="TableDefinition.View"/>), served as tables too.</param>
+    public static EventStore Open(StoreOptions options, IReadOnlyList<TableDefinition> eventTables, IReadOnlyList<TableDefinition>? views = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(eventTables);
-        return new EventStore(options, eventTables);
+        return new EventStore(options, eventTables, views ?? []);
     }
 
-    /// <summary>Every table the store serves: the event tables, then ebpf_probes.</summary>
+    /// <summary>Every table the store serves: the event tables, ebpf_probes, then the views.</summary>
     public IReadOnlyList<TableDefinition> Tables => _allTables;
 
     /// <summary>The table with this exact name, or null.</summary>
@@ -202,6 +205,35 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
 
     /// <summary>The counters of every event table.</summary>
     public IReadOnlyList<TableCounters> GetCounters() => _tables.Select(t => t.Snapshot()).ToArray();
+
+    /// <summary>
+    /// Sets how long one event table keeps its rows, and why (shown in ebpf_probes.retention_seconds and
+    /// retention_reason). Takes effect at the writer's next retention step; null goes back to
+    /// <see cref="StoreOptions.MaxAgeSeconds"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The table is not an event table of this store.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The age is below one second.</exception>
+    public void SetRetention(string table, TableRetention? retention)
+    {
+        var state = StateOf(table);
+        if (retention is not null)
+            ArgumentOutOfRangeException.ThrowIfLessThan(retention.Seconds, 1, nameof(retention));
+        state.Retention = retention;
+        _wake.Release();
+    }
+
+    /// <summary>How long the table keeps its rows now, and why.</summary>
+    /// <exception cref="ArgumentException">The table is not an event table of this store.</exception>
+    public TableRetention GetRetention(string table) => RetentionOf(StateOf(table));
+
+    private TableRetention RetentionOf(TableState state) =>
+        state.Retention ?? new TableRetention(_options.MaxAgeSeconds, "max_age_seconds");
+
+    private ProbeStatusRow StatusRow(ProbeStatus status, TableState? state)
+    {
+        var retention = state is null ? null : RetentionOf(state);
+        return new ProbeStatusRow(status, state?.Rows ?? 0, state?.OldestTime, retention?.Seconds ?? ColumnListBuilder<object>.Null, retention?.Reason ?? "");
+    }
 
     /// <summary>
     /// Replaces the rows of ebpf_probes. Queries answer them from memory at once, with <c>rows</c> and

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using OsqueryBpf.Host.Runtime;
 using OsqueryBpf.Host.Settings;
 using OsqueryBpf.Host.Standalone;
+using OsqueryBpf.Osquery.Manager;
 using OsqueryBpf.Osquery.Server;
 using OsqueryBpf.Tables;
 
@@ -125,7 +126,10 @@ internal static class Program
         await using (host.ConfigureAwait(false))
         {
             if (options.Standalone)
+            {
+                host.UpdateRetention(policy => policy.NoOsqueryd = true); // nothing is scheduled: max_age_seconds as given
                 return await StandaloneMode.RunAsync(options, host, logger, stop.Token).ConfigureAwait(false);
+            }
 
             server = new ExtensionServer(new ExtensionServerOptions
             {
@@ -133,18 +137,22 @@ internal static class Program
                 Timeout = options.Timeout,
                 Interval = options.Interval,
                 Version = Version,
+                TablesOfferedIfAbsent = TableCatalog.OfferedIfAbsent(settings.DropInTables),
             }, TableCatalog.Create(host.Store, settings.EventBased), logger);
 
             // Register first, then load the probes: osqueryd expects the tables within --extensions_timeout, and
             // the verifier needs seconds of CPU for the file probe.
-            var registered = server;
-            _ = server.Registered.ContinueWith(registration =>
+            // Retention follows osqueryd's schedule (docs/scheduled-queries.md): read it before the first event
+            // arrives, then every interval.
+            var schedule = new ScheduleWatcher(new ExtensionManagerClient(options.SocketPath, TimeSpan.FromSeconds(10)), host, logger);
+            _ = server.Registered.ContinueWith(async registration =>
             {
                 if (!registration.IsCompletedSuccessfully)
                     return;
-                host.ApplyEventsExpiry(registered.ManagerOptions.GetInt64("events_expiry"), settings);
+                await schedule.RefreshAsync(stop.Token).ConfigureAwait(false);
                 host.StartProbes();
-            }, TaskScheduler.Default);
+                await schedule.RunAsync(options.Interval < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : options.Interval, stop.Token).ConfigureAwait(false);
+            }, TaskScheduler.Default).Unwrap();
 
             logger.LogDebug("Starting: socket {Socket}, timeout {Timeout} s, interval {Interval} s.",
                 options.SocketPath, options.Timeout.TotalSeconds, options.Interval.TotalSeconds);
@@ -186,11 +194,10 @@ internal static class Program
             return;
         var store = host.Store.Options;
         store.MaxRowsPerTable = fresh.MaxRows;
-        var age = fresh.MaxAgeSeconds ?? server?.ManagerOptions.GetInt64("events_expiry") ?? StoreOptions.DefaultMaxAgeSeconds;
-        store.MaxAgeSeconds = age > 0 ? age : StoreOptions.DefaultMaxAgeSeconds;
+        host.UpdateRetention(policy => policy.SettingsMaxAge = fresh.MaxAgeSeconds); // logs each table's retention that changed
         var restart = ExtensionSettings.KeysNeedingRestart(current, fresh);
-        logger.LogInformation("Received SIGHUP: settings read again; keeping up to {Rows} rows and {Age} s per table.{Restart}",
-            store.MaxRowsPerTable, store.MaxAgeSeconds,
+        logger.LogInformation("Received SIGHUP: settings read again; keeping up to {Rows} rows per table.{Restart}",
+            store.MaxRowsPerTable,
             restart.Count == 0 ? "" : $" Changed keys that take effect after a restart: {string.Join(", ", restart)}.");
     }
 

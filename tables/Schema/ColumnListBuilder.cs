@@ -46,6 +46,17 @@ public sealed class ColumnListBuilder<T> where T : class
         return this;
     }
 
+    /// <summary>
+    /// A column of a view (<see cref="TableDefinition.View"/>): its values come from the view's SELECT, so it has no
+    /// accessor; <paramref name="integerStorage"/> says whether SQLite hands it over as an integer or as text.
+    /// </summary>
+    public ColumnListBuilder<T> ViewColumn(string name, ColumnType type, string description, bool integerStorage,
+        ColumnOptions options = ColumnOptions.Default, bool nullable = false)
+    {
+        _columns.Add(new TableColumn(name, type, options, description, integerStorage ? StorageKind.Integer : StorageKind.Text, null, null, nullable));
+        return this;
+    }
+
     /// <summary>The columns, in the order they were added.</summary>
     public IReadOnlyList<TableColumn> Build() => _columns.ToArray();
 }

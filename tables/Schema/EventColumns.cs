@@ -23,12 +23,14 @@ public static class EventColumns
             .Integer("uid", ColumnType.BigInt, "Real user id.", e => e.Uid)
             .Integer("gid", ColumnType.BigInt, "Real group id.", e => e.Gid);
 
-    /// <summary>comm, cid, container_id, probe_error and ntime.</summary>
+    /// <summary>comm, cid, container_id, probe_error, ntime and uptime.</summary>
     public static ColumnListBuilder<T> Tail<T>(this ColumnListBuilder<T> builder) where T : Event =>
         builder
             .Text("comm", "The task's command name (at most 15 bytes).", e => e.Comm)
             .Integer("cid", ColumnType.BigInt, "cgroup v2 id of the task.", e => e.CgroupId)
             .Text("container_id", "Container id parsed from the cgroup path (docker, containerd, cri-o, podman, kubepods); empty on the host.", e => e.ContainerId)
             .Flag("probe_error", "1 when a field could not be read completely (a cut path, unreadable argv), else 0.", e => e.ProbeError)
-            .NumberAsText("ntime", "Nanoseconds since boot from the kernel's clock, as in osquery's BPF tables.", e => unchecked((long)e.BootTimeNs));
+            .NumberAsText("ntime", "Nanoseconds since boot from the kernel's clock, as in osquery's BPF tables.", e => unchecked((long)e.BootTimeNs))
+            .Integer("uptime", ColumnType.BigInt, "Seconds since boot at the event (ntime in whole seconds; the boot clock counts suspend), as osquery's uptime column.",
+                e => unchecked((long)(e.BootTimeNs / 1_000_000_000)));
 }

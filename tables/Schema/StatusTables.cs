@@ -24,6 +24,10 @@ public static class StatusTables
             .Integer("rows", ColumnType.BigInt, "Rows of its table buffered now.", r => r.Rows)
             .Integer("oldest_time", ColumnType.BigInt, "UNIX seconds of the oldest buffered row of its table; empty (NULL) when there is none.",
                 r => r.OldestTime ?? ColumnListBuilder<ProbeStatusRow>.Null, nullable: true)
+            .Integer("retention_seconds", ColumnType.BigInt, "How long its table keeps events, in seconds (max_rows still bounds it); empty (NULL) when it feeds no table. " +
+                "See docs/scheduled-queries.md.", r => r.RetentionSeconds, nullable: true)
+            .Text("retention_reason", "Why that long: 'schedule: <query> every <n> s' (twice the longest interval of a scheduled query reading the table), " +
+                "'events_expiry', 'max_age_seconds', 'floor' (osqueryd's schedule unknown) or 'cap'.", r => r.RetentionReason)
             .Integer("ring_bytes", ColumnType.BigInt, "Size of its ring buffer in bytes.", r => r.Status.RingBytes)
             .Integer("loaded_at", ColumnType.BigInt, "UNIX seconds when it was loaded; empty (NULL) if it never was.",
                 r => r.Status.LoadedAt ?? ColumnListBuilder<ProbeStatusRow>.Null, nullable: true)

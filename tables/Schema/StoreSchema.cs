@@ -33,6 +33,10 @@ internal static class StoreSchema
         return sql.Append(')').ToString();
     }
 
+    /// <summary>The CREATE VIEW of a view (<see cref="TableDefinition.View"/>).</summary>
+    public static string CreateView(TableDefinition view) =>
+        $"CREATE VIEW {view.QuotedName} ({string.Join(", ", view.Columns.Select(c => c.QuotedName))}) AS {view.ViewSql}";
+
     /// <summary>The time index of an event table; null for the status table.</summary>
     public static string? CreateTimeIndex(TableDefinition table) =>
         table.IsEvented ? $"CREATE INDEX IF NOT EXISTS {SqlNames.Quote(table.Name + "_time")} ON {table.QuotedName} (\"time\")" : null;

@@ -23,6 +23,17 @@ public sealed class TableDefinition
             throw new InvalidOperationException($"Event table '{name}' must have 'eid' and 'time' columns.");
     }
 
+    /// <summary>
+    /// A read-only table that is a SQLite view over event tables (for example osquery's drop-in
+    /// bpf_process_events over ebpf_process_events): its rows are the event table's rows, computed at query time,
+    /// never a second copy. <paramref name="selectSql"/> must produce <paramref name="columns"/>, in order.
+    /// </summary>
+    public static TableDefinition View(string name, string description, IReadOnlyList<TableColumn> columns, string selectSql) =>
+        new(name, description, isEvented: false, eventType: null, columns) { ViewSql = selectSql };
+
+    /// <summary>The SELECT behind a view (<see cref="View"/>); null for a stored table.</summary>
+    public string? ViewSql { get; private init; }
+
     /// <summary>The table name in osquery SQL and in the SQLite store.</summary>
     public string Name { get; }
 
@@ -46,7 +57,7 @@ public sealed class TableDefinition
     /// <paramref name="eventBased"/> is set and the table is evented, else 0 (docs/scheduled-queries.md explains the
     /// trade-off).
     /// </summary>
-    public int OsqueryAttributes(bool eventBased) => eventBased && IsEvented ? 4 : 0;
+    public int OsqueryAttributes(bool eventBased) => eventBased && (IsEvented || ViewSql is not null) ? 4 : 0;
 
     internal string QuotedName => SqlNames.Quote(Name);
 }

@@ -20,8 +20,11 @@ public static class TableReference
             <!-- Generated from the probes' table definitions (probes/Probes/*/) and tables/Schema/StatusTables.cs by
                  TableReference.Markdown(); do not edit by hand. Regenerate: UPDATE_DOCS=1 dotnet test tests/Tables.Tests --filter DocsAreUpToDate -->
 
-            Every event table is a bounded ring in SQLite: rows older than the maximum age (default 3600 s, osquery's
-            `--events_expiry`) or beyond the maximum row count (default 1,000,000 per table) are deleted. Every row has
+            Every event table is a bounded ring in SQLite: rows older than the table's retention or beyond the maximum
+            row count (default 1,000,000 per table) are deleted. The retention follows osqueryd: `--events_expiry` (or
+            `max_age_seconds`), extended to twice the longest interval of a scheduled query that reads the table (at
+            most 7 days), and at least 3600 s while osqueryd's schedule is unknown; `ebpf_probes` shows it and why
+            (docs/scheduled-queries.md, "Retention"). Every row has
             `time` (UNIX seconds) and a hidden `eid`, unique and strictly increasing per table and never reused, also
             across restarts when the store is on disk (default `/var/lib/osquery-bpf/events.db`). Constraints on any
             column are pushed down into SQLite (osqueryd re-applies them anyway); `WHERE time > N` uses an index. See
@@ -58,7 +61,31 @@ public static class TableReference
             }
             md.Append('\n');
         }
+        AppendColumnMap(md);
         return md.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    /// <summary>The porting section: osquery's event-table columns and where ours hold the same fact.</summary>
+    private static void AppendColumnMap(StringBuilder md)
+    {
+        md.Append("""
+            # Porting packs from osquery's event tables
+
+            Where each column of osquery's Linux event tables (5.23.1) is found here. An empty "ours" means we do not have
+            the fact, and no column pretends to: a query naming such a column fails to parse, so drop it from the ported
+            query. Values follow osquery's conventions where the fact is the same.
+
+            """).Append('\n');
+        foreach (var map in OsqueryColumnMap.Tables)
+        {
+            md.Append("## ").Append(map.OsqueryTable).Append(" (").Append(map.Source).Append(") to ").Append(map.OurTable).Append("\n\n");
+            md.Append(map.Summary).Append("\n\n");
+            md.Append("| osquery | ours | difference |\n| --- | --- | --- |\n");
+            foreach (var entry in map.Columns)
+                md.Append("| ").Append(entry.OsqueryColumn).Append(" | ").Append(entry.OurColumn.Length == 0 ? "(none)" : entry.OurColumn)
+                  .Append(" | ").Append(entry.Note.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+            md.Append('\n');
+        }
     }
 
     private static readonly (ColumnOptions Option, string Name)[] OptionNames =

@@ -96,6 +96,19 @@ internal sealed class TableState
         set => Volatile.Write(ref _oldestTime, value ?? NoTime);
     }
 
+    /// <summary>
+    /// The age beyond which this table's rows are deleted and why, when set for this table (the host's
+    /// schedule-aware retention); null means <see cref="StoreOptions.MaxAgeSeconds"/>. Set by any thread, read by the
+    /// writer and by ebpf_probes.
+    /// </summary>
+    public TableRetention? Retention
+    {
+        get => Volatile.Read(ref _retention);
+        set => Volatile.Write(ref _retention, value);
+    }
+
+    private TableRetention? _retention;
+
     public void CountReceived() => Interlocked.Increment(ref _received);
 
     public void CountDropped(long count = 1) => Interlocked.Add(ref _dropped, count);

@@ -226,4 +226,39 @@ public sealed class EventTablesTests : IClassFixture<EventTablesTests.RunningExt
         bytes.AddRange(new byte[] { 0, 0, 1, 0, 1 });
         return bytes.ToArray();
     }
+
+    [SkippableFact]
+    public async Task TheDropInTablesGiveOsquerysValuesForRealExecsAndAnAccept()
+    {
+        _extension.Require();
+        var marker = "dropin-" + Guid.NewGuid().ToString("N");
+        var missing = "/nonexistent-" + marker;
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var arg in new[] { "-c", $"{missing} x; exit 0", "sh", marker, "two words" })
+            start.ArgumentList.Add(arg);
+        using (var shell = Process.Start(start)!)
+        {
+            shell.StandardError.ReadToEnd();
+            shell.WaitForExit();
+        }
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+
+        var since = new ContextJson().Where("time", 32, _extension.StartTime.ToString());
+        // The failed exec is in our table (so it happened and was seen) but not in the drop-in.
+        WaitForRows("ebpf_process_events", since, r => r["path"].Contains(missing) && r["exit_code"].StartsWith('-'), "the failed exec");
+        var exec = WaitForRows("bpf_process_events", since, r => r["cmdline"].Contains(marker), "the exec")[0];
+        Assert.Equal("exec", exec["syscall"]);
+        Assert.Equal($"/bin/sh -c '{missing} x; exit 0' sh {marker} 'two words'", exec["cmdline"]);
+        Assert.Equal("0", exec["exit_code"]);
+        Assert.DoesNotContain(_extension.Caller.Generate("bpf_process_events", since.ToString()).Rows, r => r["path"].Contains(missing));
+
+        var accept = WaitForRows("bpf_socket_events", new ContextJson().Equal("pid", Environment.ProcessId).Where("time", 32, _extension.StartTime.ToString()),
+            r => r["syscall"] == "accept" && r["local_port"] == port.ToString(), "the accept")[0];
+        Assert.Equal(("127.0.0.1", "6"), (accept["local_address"], accept["protocol"]));
+    }
 }

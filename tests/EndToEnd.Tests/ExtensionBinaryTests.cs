@@ -12,7 +12,8 @@ public sealed class ExtensionBinaryTests
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
     private static readonly string[] ProbeColumns =
-        ["name", "table", "hooks", "status", "error", "missing_hooks", "events", "drops", "rows", "oldest_time", "ring_bytes", "loaded_at"];
+        ["name", "table", "hooks", "status", "error", "missing_hooks", "events", "drops", "rows", "oldest_time", "retention_seconds",
+         "retention_reason", "ring_bytes", "loaded_at"];
 
     private static async Task<(ExtensionManagerDouble Manager, ExtensionProcess Process, RegistrationRecord Registration)> StartAsync(
         Func<string, string[]> args, Action<ExtensionManagerDouble>? configure = null)

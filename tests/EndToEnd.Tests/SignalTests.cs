@@ -78,7 +78,8 @@ public sealed class SignalTests
             File.WriteAllText(settings, """{"database": ":memory:", "probes": ["process"], "max_rows": 5000, "max_age_seconds": 600}""");
             binary.Process.Signal(SIGHUP);
             await WaitForAsync(() => binary.Process.Stderr.Contains("settings read again"), "the reload");
-            Assert.Contains("keeping up to 5000 rows and 600 s per table", binary.Process.Stderr);
+            Assert.Contains("keeping up to 5000 rows per table", binary.Process.Stderr);
+            await WaitForAsync(() => binary.Process.Stderr.Contains("'ebpf_process_events' keeps events for 600 s (max_age_seconds)"), "the new retention");
             Assert.Contains("take effect after a restart: probes", binary.Process.Stderr);
 
             File.WriteAllText(settings, """{"max_rows": "many"}""");

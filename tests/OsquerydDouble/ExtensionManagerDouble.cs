@@ -59,6 +59,25 @@ public sealed class ExtensionManagerDouble : IDisposable
         ["verbose"] = "false",
     };
 
+    /// <summary>osqueryd's own tables, as osquery_registry lists them (registry 'table', owner_uuid 0). A few of a
+    /// Linux osqueryd's; <see cref="WithBpfTables"/> adds the BPF tables osquery 5.23 still has.</summary>
+    public List<string> CoreTables { get; } =
+        ["time", "processes", "process_events", "socket_events", "file_events", "process_file_events",
+         "osquery_registry", "osquery_schedule", "osquery_flags", "osquery_extensions"];
+
+    /// <summary>Imitates osqueryd 5.23, which still has bpf_process_events and bpf_socket_events.</summary>
+    public ExtensionManagerDouble WithBpfTables()
+    {
+        CoreTables.AddRange(["bpf_process_events", "bpf_socket_events"]);
+        return this;
+    }
+
+    /// <summary>osqueryd's schedule, packs' queries included, as osquery_schedule lists it.</summary>
+    public List<ScheduledQueryEntry> Schedule { get; } = [];
+
+    /// <summary>When set, query() answers code 1 with this message whatever the SQL.</summary>
+    public string? QueryFailure { get; set; }
+
     /// <summary>Every call received, in arrival order.</summary>
     public IReadOnlyList<RecordedCall> Calls => [.. _calls];
 
@@ -241,7 +260,35 @@ public sealed class ExtensionManagerDouble : IDisposable
                 w.MessageBegin(name, MessageType.Reply, seq);
                 w.FieldStop();
                 break;
-            case "call" or "query" or "getQueryColumns":
+            case "query":
+                var sql = args.GetString(1) ?? "";
+                Dictionary<long, RegistrationRecord> registered;
+                lock (_gate)
+                    registered = new(_extensions);
+                (int Code, string Message, List<Dictionary<string, string>> Rows) result;
+                try
+                {
+                    result = QueryFailure is { } failure
+                        ? (1, failure, [])
+                        : OsqueryInternalTables.Run(sql, new Dictionary<string, string>(Options), [.. CoreTables], [.. Schedule], registered);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Where SQLite cannot load (a NativeAOT guest without its native library), query() fails as
+                    // osqueryd's does on an error, rather than ending the connection thread and the process.
+                    result = (1, $"The osqueryd double could not run the query: {e.Message}", []);
+                }
+                var (code, text, rows) = result;
+                WriteResultField(w, name, seq, TType.Struct, () =>
+                {
+                    w.FieldBegin(TType.Struct, 1);
+                    w.Status(code, text, 0);
+                    w.FieldBegin(TType.List, 2);
+                    w.Rows(rows);
+                    w.FieldStop();
+                });
+                break;
+            case "call" or "getQueryColumns":
                 WriteResultField(w, name, seq, TType.Struct, () =>
                 {
                     w.FieldBegin(TType.Struct, 1);
@@ -280,6 +327,9 @@ public sealed class ExtensionManagerDouble : IDisposable
             }
             else if (registry.TryGetValue("table", out var tables) && tables.Any(t => t.Value.Count == 0))
                 reply = new(1, "Invalid route info", 0);
+            else if (tables?.Keys.FirstOrDefault(t => CoreTables.Contains(t) || _extensions.Values.Any(e =>
+                         e.Registry.TryGetValue("table", out var theirs) && theirs.ContainsKey(t))) is { } clash)
+                reply = new(1, $"Registry item {clash} conflicts with another item of the same name.", 0); // all or nothing
             else
                 reply = new(0, "OK", _nextUuid++);
 

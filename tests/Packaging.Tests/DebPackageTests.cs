@@ -32,6 +32,7 @@ public sealed class DebPackageTests(ITestOutputHelper output)
         var contents = Command.Run("dpkg-deb", ["-c", deb], TimeSpan.FromMinutes(1)).Stdout;
         Assert.Matches(@"-rwxr-xr-x root/root +\d+ \S+ \S+ \./usr/lib/osquery/extensions/osquery-bpf\.ext\n", contents);
         Assert.Contains("./usr/share/osquery-bpf/packs/ebpf-events.conf", contents);
+        Assert.Contains("./usr/share/osquery-bpf/packs/bpf-drop-in.conf", contents);
         Assert.Contains("./usr/share/doc/osquery-bpf/osquery.flags.example", contents);
         Assert.DoesNotContain("./etc/", contents); // nothing of the admin's: no osquery.flags, no extensions.load
     }

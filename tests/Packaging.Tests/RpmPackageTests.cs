@@ -36,6 +36,7 @@ public sealed class RpmPackageTests(ITestOutputHelper output)
                 "/usr/share/doc/osquery-bpf/osquery.flags.example",
                 "/usr/share/osquery-bpf",
                 "/usr/share/osquery-bpf/packs",
+                "/usr/share/osquery-bpf/packs/bpf-drop-in.conf",
                 "/usr/share/osquery-bpf/packs/ebpf-events.conf",
             ],
             Query("-l").Split('\n', StringSplitOptions.RemoveEmptyEntries));

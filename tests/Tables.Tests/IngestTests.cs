@@ -93,7 +93,7 @@ public sealed class IngestTests
                 Time = now, BootTimeNs = 987654321012, Tid = 11, Pid = 10, Parent = 1, Uid = 1000, Gid = 1001, CgroupId = 5555,
                 ContainerId = "abc123", Comm = "bash", ProbeError = true, Syscall = "execve", Path = "/usr/bin/env", Cwd = "/home/u",
                 Argv = new[] { "env", "A=\"1\"", "tab\there", "new\nline", "back\\slash", "ctl\u0001", "ünï" },
-                ExitCode = -2, Duration = 5_000_000_000, Euid = 0, Egid = 0, Auid = 4294967295,
+                ExitCode = -2, Duration = 5_000_000_000, Euid = 0, Egid = 0, Auid = 4294967295, ArgvSize = 61,
             },
             new FileEvent
             {
@@ -104,6 +104,7 @@ public sealed class IngestTests
             {
                 Time = now, Action = "connect", Syscall = "connect", Fd = 7, Family = 10, Type = 1, Protocol = 6, LocalAddress = "::1",
                 LocalPort = 40000, RemoteAddress = "::1", RemotePort = 443, ExitCode = -115, Status = "in_progress", Duration = 1234,
+                Auid = 1000,
             },
             new DnsEvent
             {
@@ -119,6 +120,8 @@ public sealed class IngestTests
         Assert.Equal("-2", process["exit_code"]);
         Assert.Equal("5000000000", process["duration"]);
         Assert.Equal("4294967295", process["auid"]);
+        Assert.Equal("987", process["uptime"]); // seconds since boot: ntime in whole seconds
+        Assert.Equal("61", process["cmdline_size"]);
         Assert.Equal("1", process["probe_error"]);
         Assert.Equal("5555", process["cid"]);
         Assert.Equal("abc123", process["container_id"]);
@@ -141,6 +144,8 @@ public sealed class IngestTests
         Assert.Equal("-115", socket["exit_code"]);
         Assert.Equal("10", socket["family"]);
         Assert.Equal("443", socket["remote_port"]);
+        Assert.Equal("1000", socket["auid"]);
+        Assert.Equal("0", socket["success"]); // in_progress (-EINPROGRESS) is audit's success=no
 
         var dns = Assert.Single(await store.QueryAsync("ebpf_dns_events", [], null));
         Assert.Equal("65535", dns["id"]);

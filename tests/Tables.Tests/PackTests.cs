@@ -33,6 +33,25 @@ public sealed class PackTests
         }
     }
 
+    [Fact]
+    public void TheDropInPackReadsBothDropInsWithTheExactlyOncePatternWhereTheyAreOurs()
+    {
+        using var pack = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "packaging", "packs", "bpf-drop-in.conf")));
+        var root = pack.RootElement;
+        // Only where the extension serves them (owner_uuid > 0), not on an osqueryd that still has its own.
+        Assert.Contains("owner_uuid > 0", root.GetProperty("discovery")[0].GetString());
+        var queries = root.GetProperty("queries").EnumerateObject().Select(q => q.Value).ToList();
+        foreach (var table in DropInTables.All)
+        {
+            var query = Assert.Single(queries, q => q.GetProperty("query").GetString()!.Contains($"FROM {table.Name} ", StringComparison.Ordinal));
+            var sql = query.GetProperty("query").GetString()!;
+            var interval = query.GetProperty("interval").GetInt32();
+            Assert.Contains("time, eid", sql); // both hidden in osquery's schema, so named explicitly
+            Assert.Contains($"time > (SELECT unix_time FROM time) - {2 * interval}", sql);
+            Assert.False(query.GetProperty("removed").GetBoolean());
+        }
+    }
+
     /// <summary>
     /// The file, process and socket queries are split by action so that a flood of one kind cannot push the others
     /// out of their replies; together they must still cover every action (closes aside, on purpose), each once.

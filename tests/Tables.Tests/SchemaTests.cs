@@ -57,7 +57,7 @@ public sealed class SchemaTests
     [Fact]
     public void CommonColumnsAreOnEveryEventTable()
     {
-        var common = new[] { "time", "ntime", "eid", "tid", "pid", "parent", "uid", "gid", "cid", "container_id", "comm", "probe_error" };
+        var common = new[] { "time", "ntime", "eid", "tid", "pid", "parent", "uid", "gid", "cid", "container_id", "comm", "probe_error", "uptime" };
         foreach (var table in ProbeCatalog.Tables)
         {
             foreach (var name in common)
@@ -70,13 +70,15 @@ public sealed class SchemaTests
     [Fact]
     public void TableSpecificColumnsFollowTheDesign()
     {
-        AssertColumns(ProcessProbe.Table, "syscall", "path", "path_resolved", "cwd", "cmdline", "json_cmdline", "exit_code", "duration", "euid", "egid", "auid");
+        AssertColumns(ProcessProbe.Table, "syscall", "path", "path_resolved", "cwd", "cmdline", "json_cmdline", "exit_code", "duration", "euid", "egid", "auid",
+            "cmdline_size");
         AssertColumns(FileProbe.Table, "action", "syscall", "path", "dest_path", "path_resolved", "flags", "mode", "exit_code", "inode", "executable", "cwd", "owner_uid", "owner_gid");
         AssertColumns(SocketProbe.Table, "action", "syscall", "fd", "family", "type", "protocol", "local_address", "local_port",
-            "remote_address", "remote_port", "exit_code", "status", "path", "duration");
+            "remote_address", "remote_port", "exit_code", "status", "path", "duration", "auid", "success");
         AssertColumns(DnsProbe.Table, "kind", "id", "name", "type", "type_id", "status", "answers", "response", "latency", "protocol",
             "server_address", "server_port", "client_address", "client_port", "truncated", "path");
-        AssertColumns(StatusTables.Probes, "name", "table", "hooks", "status", "error", "events", "drops", "rows", "oldest_time", "ring_bytes", "loaded_at");
+        AssertColumns(StatusTables.Probes, "name", "table", "hooks", "status", "error", "events", "drops", "rows", "oldest_time", "retention_seconds",
+            "retention_reason", "ring_bytes", "loaded_at");
         Assert.Equal(ColumnType.Text, FileProbe.Table.FindColumn("mode")!.Type); // 0644 must not be read as octal
         Assert.Equal(ColumnType.Text, ProcessProbe.Table.FindColumn("exit_code")!.Type);
     }
@@ -86,7 +88,7 @@ public sealed class SchemaTests
     {
         // osqueryd truncates INTEGER to 32 bits: only columns whose values always fit may use it.
         var allowed = new HashSet<string> { "probe_error", "path_resolved", "family", "type", "protocol", "local_port", "remote_port", "id", "type_id", "status",
-            "server_port", "client_port", "truncated" };
+            "server_port", "client_port", "truncated", "success" };
         foreach (var column in AllTables.SelectMany(t => t.Columns).Where(c => c.Type == ColumnType.Integer))
             Assert.Contains(column.Name, allowed);
     }
@@ -109,10 +111,24 @@ public sealed class SchemaTests
     }
 
     [Fact]
+    public void TheOsqueryColumnMapNamesOnlyColumnsWeHave()
+    {
+        Assert.Equal(["process_events", "bpf_process_events", "socket_events", "bpf_socket_events", "process_file_events", "file_events"],
+            OsqueryColumnMap.Tables.Select(t => t.OsqueryTable));
+        foreach (var map in OsqueryColumnMap.Tables)
+        {
+            var ours = ProbeCatalog.Tables.Single(t => t.Name == map.OurTable);
+            foreach (var entry in map.Columns.Where(e => e.OurColumn.Length > 0))
+                Assert.True(ours.FindColumn(entry.OurColumn) is not null, $"{map.OsqueryTable}.{entry.OsqueryColumn} maps to {ours.Name}.{entry.OurColumn}, which does not exist");
+            Assert.Equal(map.Columns.Count, map.Columns.Select(e => e.OsqueryColumn).Distinct().Count());
+        }
+    }
+
+    [Fact]
     public void DocsAreUpToDate()
     {
         var path = Path.Combine(RepositoryPaths.Root, "docs", "tables.md");
-        var expected = TableReference.Markdown(AllTables);
+        var expected = TableReference.Markdown([.. AllTables, .. DropInTables.All]); // the drop-ins keep osquery's INTEGER columns
         if (Environment.GetEnvironmentVariable("UPDATE_DOCS") == "1")
             File.WriteAllText(path, expected);
         var actual = File.Exists(path) ? File.ReadAllText(path) : "";

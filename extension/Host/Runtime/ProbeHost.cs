@@ -17,10 +17,14 @@ internal sealed class ProbeHost : IAsyncDisposable
     private Thread? _loader;
     private bool _disposed;
 
-    private ProbeHost(EventStore store, ProbeRunner runner, ILogger logger)
+    private readonly RetentionPolicy _retention;
+    private Dictionary<string, TableRetention> _appliedRetention = new(StringComparer.Ordinal);
+
+    private ProbeHost(EventStore store, ProbeRunner runner, RetentionPolicy retention, ILogger logger)
     {
         Store = store;
         Runner = runner;
+        _retention = retention;
         _logger = logger;
     }
 
@@ -33,23 +37,32 @@ internal sealed class ProbeHost : IAsyncDisposable
     /// <paramref name="readOnly"/> the store only reads a database another process writes, and no probe runs.
     /// </summary>
     /// <exception cref="StoreInUseException">Another process writes the database (unless <paramref name="readOnly"/>).</exception>
-    public static ProbeHost Create(ExtensionSettings settings, string? databaseOverride, bool readOnly, ILogger logger)
+    /// <remarks>The store's clock (retention by age) is <paramref name="clock"/>, the system's unless a test moves one by hand.</remarks>
+    public static ProbeHost Create(ExtensionSettings settings, string? databaseOverride, bool readOnly, ILogger logger, TimeProvider? clock = null)
     {
         var storeOptions = settings.ToStoreOptions(line => logger.LogInformation("store: {Line}", line));
+        storeOptions.TimeProvider = clock ?? TimeProvider.System;
         storeOptions.LogWarning = line => logger.LogWarning("store: {Line}", line);
         storeOptions.ReadOnly = readOnly;
         if (databaseOverride is not null)
             storeOptions.DatabasePath = databaseOverride;
         if (!readOnly && !storeOptions.DatabasePath.Equals(StoreOptions.InMemory, StringComparison.Ordinal))
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(storeOptions.DatabasePath))!);
-        var store = EventStore.Open(storeOptions, ProbeCatalog.Tables);
+        var store = EventStore.Open(storeOptions, ProbeCatalog.Tables, settings.DropInTables ? DropInTables.All : []);
         var runner = new ProbeRunner(store, readOnly ? [] : settings.EnabledProbes(), logger);
         if (readOnly)
             logger.LogInformation("Reading the event store at {Path} read-only: no probes run here, its writer fills it.", storeOptions.DatabasePath);
         else
             logger.LogInformation("Event store at {Path}; keeping up to {Rows} rows and {Age} s per table.",
                 storeOptions.DatabasePath, storeOptions.MaxRowsPerTable, storeOptions.MaxAgeSeconds);
-        return new ProbeHost(store, runner, logger);
+        var retention = new RetentionPolicy(ProbeCatalog.Tables.ToDictionary(t => t.Name, t => RetentionReaders(t.Name), StringComparer.Ordinal))
+        {
+            SettingsMaxAge = settings.MaxAgeSeconds,
+        };
+        var host = new ProbeHost(store, runner, retention, logger);
+        if (!readOnly)
+            host.UpdateRetention(_ => { });
+        return host;
     }
 
     /// <summary>Loads the probes on a background thread (the verifier takes seconds for the file probe).</summary>
@@ -77,13 +90,27 @@ internal sealed class ProbeHost : IAsyncDisposable
     /// <summary>Waits until every probe has started or failed.</summary>
     public bool WaitForProbes(TimeSpan timeout) => _loader?.Join(timeout) ?? true;
 
-    /// <summary>Follows osqueryd's --events_expiry unless the settings file fixed the age.</summary>
-    public void ApplyEventsExpiry(long? eventsExpirySeconds, ExtensionSettings settings)
+    /// <summary>The table names whose appearance in a scheduled query means it reads <paramref name="table"/>.</summary>
+    private static IReadOnlyList<string> RetentionReaders(string table) =>
+        [table, .. DropInTables.All.Where(d => DropInTables.Underlying(d) == table).Select(d => d.Name)];
+
+    /// <summary>
+    /// Changes what retention is decided from (osqueryd's schedule and events_expiry, the settings' max_age_seconds)
+    /// and sets every event table's retention in the store; logs the tables whose retention changed.
+    /// </summary>
+    public void UpdateRetention(Action<RetentionPolicy> change)
     {
-        if (settings.MaxAgeSeconds is null && eventsExpirySeconds is > 0)
+        lock (_retention)
         {
-            Store.Options.MaxAgeSeconds = eventsExpirySeconds.Value;
-            _logger.LogInformation("Keeping events for {Age} s, as osqueryd's --events_expiry says.", eventsExpirySeconds.Value);
+            change(_retention);
+            var decided = _retention.Decide();
+            foreach (var (table, retention) in decided)
+            {
+                Store.SetRetention(table, retention);
+                if (!_appliedRetention.TryGetValue(table, out var before) || before != retention)
+                    _logger.LogInformation("'{Table}' keeps events for {Seconds} s ({Reason}).", table, retention.Seconds, retention.Reason);
+            }
+            _appliedRetention = decided;
         }
     }
 

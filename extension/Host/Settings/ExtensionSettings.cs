@@ -29,6 +29,12 @@ internal sealed class ExtensionSettings
     /// <summary>Declare the event tables EVENT_BASED to osqueryd (see docs/scheduled-queries.md for the trade-off).</summary>
     public bool EventBased { get; set; }
 
+    /// <summary>
+    /// Offer osquery 5.23.1's bpf_process_events and bpf_socket_events as views over our tables when osqueryd has no
+    /// table of that name (DropInTables).
+    /// </summary>
+    public bool DropInTables { get; set; } = true;
+
     /// <summary>Events that may wait for the writer before new ones are counted as dropped.</summary>
     public int QueueCapacity { get; set; } = 65_536;
 
@@ -175,6 +181,7 @@ internal sealed class ExtensionSettings
         }
         Check("database", before.Database == after.Database);
         Check("event_based", before.EventBased == after.EventBased);
+        Check("drop_in_tables", before.DropInTables == after.DropInTables);
         Check("queue_capacity", before.QueueCapacity == after.QueueCapacity);
         Check("max_events_per_process", before.MaxEventsPerProcess == after.MaxEventsPerProcess);
         Check("max_events_per_user", before.MaxEventsPerUser == after.MaxEventsPerUser);

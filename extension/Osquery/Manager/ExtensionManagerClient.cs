@@ -51,6 +51,14 @@ public sealed class ExtensionManagerClient
     public Task<Dictionary<string, InternalOptionInfo>> OptionsAsync(CancellationToken cancellationToken = default) =>
         CallAsync((c, ct) => c.options(ct), cancellationToken);
 
+    /// <summary>
+    /// query(sql): runs SQL inside osqueryd (osquery_schedule, osquery_registry, osquery_flags, ...). The reply's
+    /// status is code 0 with every row's values as text, or code 1 with SQLite's message; a status other than 0 is
+    /// returned as it is, not thrown.
+    /// </summary>
+    public Task<ExtensionResponse> QueryAsync(string sql, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.query(sql, ct), cancellationToken);
+
     private async Task<T> CallAsync<T>(Func<ExtensionManager.Client, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

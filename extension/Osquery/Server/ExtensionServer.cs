@@ -187,12 +187,14 @@ public sealed class ExtensionServer
             })
             .Build();
 
+        var leaveOut = await TablesOsquerydHasAsync(cancellationToken).ConfigureAwait(false);
+        var registry = _router.BuildRegistry(leaveOut);
         ExtensionStatus status;
         try
         {
             status = await pipeline.ExecuteAsync(async ct =>
             {
-                var result = await _manager.RegisterExtensionAsync(info, _router.BuildRegistry(), ct).ConfigureAwait(false);
+                var result = await _manager.RegisterExtensionAsync(info, registry, ct).ConfigureAwait(false);
                 last = result;
                 return result;
             }, cancellationToken).ConfigureAwait(false);
@@ -236,9 +238,45 @@ public sealed class ExtensionServer
         Volatile.Write(ref _uuid, uuid);
         _listener = listener;
         Interlocked.Increment(ref _registrations);
+        RegisteredTables = registry[TablePluginRouter.TableRegistry].Keys.ToArray();
         _logger.LogInformation("Registered extension '{Name}' with uuid {Uuid}; serving {Count} table(s) on {Path}.",
-            _options.Name, uuid, _router.Tables.Count, path);
+            _options.Name, uuid, RegisteredTables.Count, path);
         return null;
+    }
+
+    /// <summary>The tables of the current registration (without those osqueryd has itself).</summary>
+    public IReadOnlyCollection<string> RegisteredTables { get; private set; } = [];
+
+    /// <summary>
+    /// Which of <see cref="ExtensionServerOptions.TablesOfferedIfAbsent"/> to leave out: those osqueryd's registry
+    /// lists (osqueryd refuses a clash, and with it every table), or all of them when query() does not answer.
+    /// </summary>
+    private async Task<IReadOnlySet<string>?> TablesOsquerydHasAsync(CancellationToken cancellationToken)
+    {
+        var optional = _options.TablesOfferedIfAbsent;
+        if (optional.Count == 0)
+            return null;
+        var names = string.Join(", ", optional.Select(n => "'" + n.Replace("'", "''", StringComparison.Ordinal) + "'"));
+        try
+        {
+            var reply = await _manager.QueryAsync(
+                $"SELECT name FROM osquery_registry WHERE registry = 'table' AND name IN ({names})", cancellationToken).ConfigureAwait(false);
+            if (reply.Status is { Code: 0 })
+            {
+                var present = (reply.Response ?? []).Select(r => r?.GetValueOrDefault("name")).OfType<string>().ToHashSet(StringComparer.Ordinal);
+                foreach (var name in optional.Where(present.Contains))
+                    _logger.LogInformation("osqueryd has its own '{Table}'; registering ours without it.", name);
+                return present;
+            }
+            _logger.LogWarning("osqueryd's query() answered {Code} ({Message}) when asked for its tables; not offering {Tables}, which could clash.",
+                reply.Status?.Code, reply.Status?.Message, string.Join(", ", optional));
+        }
+        catch (Exception e) when (IsManagerUnreachable(e))
+        {
+            _logger.LogWarning("osqueryd's query() failed when asked for its tables ({Message}); not offering {Tables}, which could clash.",
+                e.Message, string.Join(", ", optional));
+        }
+        return optional.ToHashSet(StringComparer.Ordinal);
     }
 
     private async Task ReadOptionsAsync(CancellationToken cancellationToken)

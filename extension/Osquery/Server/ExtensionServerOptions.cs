@@ -39,6 +39,13 @@ public sealed class ExtensionServerOptions
     public TimeSpan ManagerCallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Tables registered only when osqueryd has no table of that name (osquery_registry, read through query() before
+    /// every registration): osqueryd refuses a name clash, and refuses the whole registration with it. When query()
+    /// fails they are left out, so a clash can never cost the other tables.
+    /// </summary>
+    public IReadOnlyCollection<string> TablesOfferedIfAbsent { get; init; } = [];
+
+    /// <summary>
     /// How long a connection may take to deliver a whole request, counted from when it starts waiting for one
     /// (right after it connects, or after the previous reply). osqueryd writes each request in one go as soon as
     /// it connects, so this only ends idle and trickling connections.

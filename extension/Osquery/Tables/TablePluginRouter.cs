@@ -39,11 +39,14 @@ public sealed class TablePluginRouter
     /// The registry argument of registerExtension:
     /// {"table": {name: routes}, "config": {}, "logger": {}, "distributed": {}}. Built fresh on each call.
     /// </summary>
-    public Dictionary<string, Dictionary<string, List<Dictionary<string, string>>>> BuildRegistry()
+    public Dictionary<string, Dictionary<string, List<Dictionary<string, string>>>> BuildRegistry(IReadOnlySet<string>? leaveOut = null)
     {
         var tableRoutes = new Dictionary<string, List<Dictionary<string, string>>>(StringComparer.Ordinal);
         foreach (var (name, routes) in _routes)
-            tableRoutes[name] = routes;
+        {
+            if (leaveOut is null || !leaveOut.Contains(name))
+                tableRoutes[name] = routes;
+        }
         return new(StringComparer.Ordinal)
         {
             [TableRegistry] = tableRoutes,

@@ -20,6 +20,12 @@ public sealed class ProcessEvent : Event
     /// <summary>The arguments, exactly as passed (argv[0] first).</summary>
     public IReadOnlyList<string> Argv { get; set; } = Array.Empty<string>();
 
+    /// <summary>
+    /// Bytes of argv as the kernel had them (each argument with its NUL), before any cut; null when the probe cut
+    /// argv (the full size is not in the record) and for exits and forks, which have no argv.
+    /// </summary>
+    public long? ArgvSize { get; set; }
+
     /// <summary>The exec's return value, or the exit status for exits.</summary>
     public long ExitCode { get; set; }
 

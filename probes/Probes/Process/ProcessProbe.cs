@@ -24,6 +24,9 @@ public static class ProcessProbe
             .Text("cwd", "Working directory of the process; for exits, the one at its last exec.", e => e.Cwd)
             .Integer("path_resolved", ColumnType.Integer, "1: path came whole from a kernel object (a successful exec's binary); 0: the filename the process passed (a failed exec), joined to its cwd and normalised lexically, so symlinks may remain; -1: not known to be canonical (an unresolved /proc/<pid> alias, a cut path, or an exit whose exec was not seen).", e => e.PathResolved)
             .Text("cmdline", "The arguments joined by spaces (json_cmdline is exact).", e => ArgvFormatting.CommandLine(e.Argv))
+            .Integer("cmdline_size", ColumnType.BigInt, "Bytes of argv as the kernel had them (each argument with its NUL), before any cut; " +
+                "empty (NULL) when argv was cut (probe_error = 1: its full size is not known) and on exit and fork rows. Hidden, as in osquery.",
+                e => e.ArgvSize ?? ColumnListBuilder<ProcessEvent>.Null, ColumnOptions.Index | ColumnOptions.Hidden, nullable: true)
             .NumberAsText("exit_code", "The exec's return value (a negative errno on failure), or the exit status for exits.", e => e.ExitCode)
             .Integer("duration", ColumnType.BigInt, "Nanoseconds spent in the syscall; for exits, the process lifetime.", e => e.Duration)
             .Tail()

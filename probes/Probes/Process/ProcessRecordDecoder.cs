@@ -107,6 +107,8 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
         process.Argv = SplitArgv(argv, out bool cut);
         if (cut || (fixedPart.Info & ExecRecordLayout.InfoArgvCut) != 0)
             process.ProbeError = true;
+        if ((fixedPart.Info & ExecRecordLayout.InfoArgvCut) == 0)
+            process.ArgvSize = fixedPart.ArgvLength; // the kernel did not cut: the record holds argv whole, its size is the kernel's
         process.ExitCode = fixedPart.Ret;
         process.Duration = unchecked((long)fixedPart.DurationNs);
         process.Euid = header.Euid;

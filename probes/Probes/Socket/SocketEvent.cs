@@ -41,6 +41,9 @@ public sealed class SocketEvent : Event
     /// <summary>succeeded, failed or in_progress.</summary>
     public string Status { get; set; } = "";
 
+    /// <summary>Login (audit) user id of the calling task (its loginuid); 4294967295 when unset.</summary>
+    public long Auid { get; set; }
+
     /// <summary>The process's binary.</summary>
     public string Path { get; set; } = "";
 

@@ -26,8 +26,11 @@ public static class SocketProbe
             .Integer("remote_port", ColumnType.Integer, "Remote port.", e => e.RemotePort)
             .NumberAsText("exit_code", "The syscall's return value (a negative errno on failure).", e => e.ExitCode)
             .Text("status", "succeeded, failed or in_progress.", e => e.Status)
+            .Flag("success", "1 when the syscall returned 0 or more, else 0 (in_progress is 0, as audit's success=no). Hidden and deprecated, as in osquery.",
+                e => e.ExitCode >= 0, ColumnOptions.Index | ColumnOptions.Hidden)
             .Integer("duration", ColumnType.BigInt, "Nanoseconds spent in the syscall.", e => e.Duration)
             .ProcessIdentity()
+            .Integer("auid", ColumnType.BigInt, "Login (audit) user id of the calling task (its loginuid, read with the event); 4294967295 when unset.", e => e.Auid)
             .Text("path", "The process's binary.", e => e.Path)
             .Tail()
             .Eid()

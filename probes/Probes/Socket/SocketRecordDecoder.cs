@@ -82,6 +82,7 @@ public sealed class SocketRecordDecoder : IRecordDecoder
         socket.ExitCode = fixedPart.Ret;
         socket.Status = StatusOf(fixedPart.Action, fixedPart.Ret);
         socket.Path = _text.Decode(data[..fixedPart.ExeLength]);
+        socket.Auid = header.Auid; // the caller's loginuid, read by the probe in the syscall's own context
         socket.Duration = (long)Math.Min(fixedPart.DurationNs, long.MaxValue);
         evt = socket;
         error = null;

@@ -43,6 +43,7 @@ public sealed class ProcessRecordDecoderTests
         Assert.Equal(5_000_000_000UL, evt.BootTimeNs);
         Assert.Equal(1_700_000_005, evt.Time);
         Assert.False(evt.ProbeError);
+        Assert.Equal("my prog".Length + "arg with spaces".Length + "line1\nline2".Length + "\"quoted\"".Length + 4, evt.ArgvSize); // with the NULs
     }
 
     [Fact]
@@ -78,6 +79,7 @@ public sealed class ProcessRecordDecoderTests
 
         Assert.Equal(["prog", "partial"], evt.Argv);
         Assert.True(evt.ProbeError);
+        Assert.Null(evt.ArgvSize); // the kernel's full size is not in the record: no made-up value
     }
 
     [Fact]
@@ -88,6 +90,7 @@ public sealed class ProcessRecordDecoderTests
 
         Assert.Equal(["a", "b"], evt.Argv);
         Assert.True(evt.ProbeError);
+        Assert.Equal(6, evt.ArgvSize); // dropped here, not by the kernel: the record had all of argv
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class SocketRecordDecoderTests
     [Fact]
     public void Connect_over_ipv4_has_both_ends_the_process_and_the_executable()
     {
-        var header = new RecordBuilder.Header { Pid = 4242, Tid = 4243, Ppid = 1, Uid = 1000, Gid = 100, BootNs = 9_000_000_000 };
+        var header = new RecordBuilder.Header { Pid = 4242, Tid = 4243, Ppid = 1, Uid = 1000, Gid = 100, Auid = 1001, BootNs = 9_000_000_000 };
         var evt = Decode(NetRecordBuilder.Socket(header, new NetRecordBuilder.SocketFields
         {
             Ret = 0, DurationNs = 56_789, Fd = 3, Local = IPAddress.Parse("10.0.0.5"), LocalPort = 41_000,
@@ -47,6 +47,7 @@ public sealed class SocketRecordDecoderTests
         Assert.Equal("succeeded", evt.Status);
         Assert.Equal(56_789, evt.Duration);
         Assert.Equal("/usr/bin/curl", evt.Path);
+        Assert.Equal(1001, evt.Auid); // the caller's loginuid from the record's header
         Assert.Equal(4242, evt.Pid);
         Assert.Equal(4243, evt.Tid);
         Assert.Equal(1000, evt.Uid);
