@@ -164,7 +164,7 @@ public sealed partial class EventStore
             _warn($"The in-memory event store failed ({cause}); starting a new, empty one.");
         else if (moveAside && File.Exists(_options.DatabasePath))
             DatabaseFile.MoveAside(_options.DatabasePath, cause, _warn, _options.TimeProvider);
-        _connection = DatabaseFile.OpenWriter(_options.DatabasePath, _log, _options.TimeProvider);
+        _connection = DatabaseFile.OpenWriter(_options.DatabasePath, _log, _options.TimeProvider, _warn);
         PrepareDatabase();
         _probeRowsWritten = false;
     }

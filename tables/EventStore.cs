@@ -69,12 +69,12 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         // One writer per database: two would hand out the same eids and store events twice.
         if (!IsInMemory)
         {
-            DatabaseFile.CreateFolder(options.DatabasePath);
-            _writerLock = DatabaseLock.Acquire(options.DatabasePath);
+            DatabaseFile.CreateFolder(options.DatabasePath, _warn);
+            _writerLock = DatabaseLock.Acquire(options.DatabasePath, _warn);
         }
         try
         {
-            _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider);
+            _connection = DatabaseFile.OpenWriter(options.DatabasePath, _log, options.TimeProvider, _warn);
             try
             {
                 PrepareDatabase();

@@ -16,18 +16,36 @@ internal static class DatabaseLock
     public static string LockPath(string databasePath) => databasePath + ".lock";
 
     /// <summary>Takes the writer's lock, or throws <see cref="StoreInUseException"/> saying who holds it.</summary>
-    public static FileStream Acquire(string databasePath)
+    public static FileStream Acquire(string databasePath, Action<string>? warn = null)
     {
+        if (OperatingSystem.IsWindows())
+            throw new PlatformNotSupportedException("The store's file modes are POSIX modes.");
         var path = LockPath(databasePath);
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // Created 0600 whatever the umask (it holds only a pid, but nothing in the store's folder is for others).
+            stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = DatabaseFile.PrivateFileMode,
+            });
         }
         catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException) && File.Exists(path))
         {
             var holder = FindHolder(path);
             throw new StoreInUseException(databasePath, holder, holder is { } pid ? ProcessName(pid) : null, e);
+        }
+        try
+        {
+            DatabaseFile.Tighten(path, warn, isFolder: false); // one left by an older version may be 0644
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
         try
         {

@@ -72,7 +72,8 @@ internal static class ProcessWorkload
             Expect =
             [
                 Expectation.Equal("exit_code", -2),
-                Expectation.Equal("path", cwd + "/./" + missing),
+                Expectation.Equal("path", cwd + "/" + missing), // ./missing joined to the cwd, made canonical
+                Expectation.Equal("path_resolved", 0),
                 Expectation.Rule("parent", $"{shellPid} (or pid {shellPid})",
                     r => r.GetValueOrDefault("parent") == shellPid.ToString() || r.GetValueOrDefault("pid") == shellPid.ToString()),
             ],

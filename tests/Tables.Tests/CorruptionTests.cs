@@ -24,7 +24,8 @@ public sealed class CorruptionTests
 
         var moved = Assert.Single(Directory.GetFiles(folder.Path, "events.db.corrupt-*"));
         Assert.Equal(garbage, await File.ReadAllBytesAsync(moved));
-        var line = Assert.Single(log.Lines);
+        var lines = log.Lines.Except(log.Lines.Where(l => l.Contains("tightened it to"))).ToList(); // the garbage file was 0644
+        var line = Assert.Single(lines);
         Assert.Contains("damaged", line);
         Assert.Contains(Path.GetFileName(moved), line);
     }

@@ -70,9 +70,9 @@ public sealed class SchemaTests
     [Fact]
     public void TableSpecificColumnsFollowTheDesign()
     {
-        AssertColumns(ProcessProbe.Table, "syscall", "path", "cwd", "cmdline", "json_cmdline", "exit_code", "duration", "euid", "egid", "auid",
+        AssertColumns(ProcessProbe.Table, "syscall", "path", "path_resolved", "cwd", "cmdline", "json_cmdline", "exit_code", "duration", "euid", "egid", "auid",
             "cmdline_size");
-        AssertColumns(FileProbe.Table, "action", "syscall", "path", "dest_path", "flags", "mode", "exit_code", "inode", "executable", "cwd", "owner_uid", "owner_gid");
+        AssertColumns(FileProbe.Table, "action", "syscall", "path", "dest_path", "path_resolved", "flags", "mode", "exit_code", "inode", "executable", "cwd", "owner_uid", "owner_gid");
         AssertColumns(SocketProbe.Table, "action", "syscall", "fd", "family", "type", "protocol", "local_address", "local_port",
             "remote_address", "remote_port", "exit_code", "status", "path", "duration", "auid", "success");
         AssertColumns(DnsProbe.Table, "kind", "id", "name", "type", "type_id", "status", "answers", "response", "latency", "protocol",
@@ -87,7 +87,7 @@ public sealed class SchemaTests
     public void OnlySmallValuesAreDeclaredInteger()
     {
         // osqueryd truncates INTEGER to 32 bits: only columns whose values always fit may use it.
-        var allowed = new HashSet<string> { "probe_error", "family", "type", "protocol", "local_port", "remote_port", "id", "type_id", "status",
+        var allowed = new HashSet<string> { "probe_error", "path_resolved", "family", "type", "protocol", "local_port", "remote_port", "id", "type_id", "status",
             "server_port", "client_port", "truncated", "success" };
         foreach (var column in AllTables.SelectMany(t => t.Columns).Where(c => c.Type == ColumnType.Integer))
             Assert.Contains(column.Name, allowed);

@@ -1,10 +1,12 @@
 using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
 
 namespace OsqueryBpf.Osquery.Transport;
 
 /// <summary>
 /// A listening UNIX domain stream socket at a path, as osqueryd's TServerSocket(path) makes. <see cref="Listen"/>
-/// replaces a stale file at the path; <see cref="Dispose"/> closes the socket and removes the file.
+/// replaces a stale file at the path; <see cref="Dispose"/> closes the socket and removes the file. The socket file
+/// is 0600 (only root may connect), whatever the umask.
 /// </summary>
 internal sealed class UnixSocketListener : IDisposable
 {
@@ -22,6 +24,9 @@ internal sealed class UnixSocketListener : IDisposable
     /// <summary>The socket file path.</summary>
     public string Path { get; }
 
+    /// <summary>Only the owner may connect: a query through the socket reads every stored event.</summary>
+    internal const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     /// <summary>Binds and listens, replacing a leftover file at the path.</summary>
     public void Listen()
     {
@@ -33,6 +38,7 @@ internal sealed class UnixSocketListener : IDisposable
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
+                RestrictBeforeBind(socket);
                 socket.Bind(new UnixDomainSocketEndPoint(Path));
                 socket.Listen(Backlog);
             }
@@ -78,6 +84,24 @@ internal sealed class UnixSocketListener : IDisposable
         catch (UnauthorizedAccessException)
         {
         }
+    }
+
+    /// <summary>
+    /// Sets the mode the socket file will be created with, before it exists. Linux's bind(2) of an AF_UNIX socket
+    /// creates the file with the socket inode's own mode minus the umask (net/unix/af_unix.c: <c>S_IFSOCK |
+    /// (SOCK_INODE(sock)->i_mode &amp; ~current_umask())</c>), and fchmod(2) on the socket's fd sets that inode's mode.
+    /// So the file is born 0600 (narrower under a strict umask) and there is no moment between bind and listen when
+    /// another user could connect. Changing the umask around bind would do the same, but the umask belongs to the
+    /// whole process: another thread creating a file meanwhile (the store, the logger) would get the wrong mode.
+    /// A chmod of the path after bind would leave a window. fchmod through a SafeFileHandle that does not own the
+    /// descriptor keeps this free of our own native calls.
+    /// </summary>
+    internal static void RestrictBeforeBind(Socket socket)
+    {
+        if (OperatingSystem.IsWindows())
+            throw new PlatformNotSupportedException("UNIX socket modes are a Linux matter.");
+        using var handle = new SafeFileHandle(socket.Handle, ownsHandle: false);
+        File.SetUnixFileMode(handle, SocketMode);
     }
 
     /// <summary>

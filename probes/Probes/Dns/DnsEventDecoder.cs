@@ -23,13 +23,19 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
     private readonly List<Event> _single = new(1);
     private readonly ContainerMap _containers;
     private readonly ProcessPathCache _paths = new();
+    private readonly ProcessImages _images;
     private ulong _lastExpiryNs;
 
-    /// <summary>Creates a decoder that stamps events with <paramref name="clock"/> and names containers from <paramref name="containers"/>.</summary>
-    public DnsEventDecoder(BootClock clock, ContainerMap? containers = null)
+    /// <summary>
+    /// Creates a decoder that stamps events with <paramref name="clock"/>, names containers from
+    /// <paramref name="containers"/> and takes the client's binary from <paramref name="images"/> (the probes'
+    /// <see cref="ProbeContext.Images"/>, what the process probe saw exec'd; default: an empty one, so only /proc).
+    /// </summary>
+    public DnsEventDecoder(BootClock clock, ContainerMap? containers = null, ProcessImages? images = null)
     {
         _packets = new DnsRecordDecoder(clock);
         _containers = containers ?? new ContainerMap(); // alone (tests, tools): walks cgroupfs
+        _images = images ?? new ProcessImages();
     }
 
     /// <summary>Messages the parser could not read completely (their rows carry probe_error = 1).</summary>
@@ -88,7 +94,7 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
             Gid = process.Gid,
             CgroupId = process.CgroupId,
             Comm = process.Comm,
-            Path = process.IsKnown ? _paths.Get(process.Pid) : "",
+            Path = process.IsKnown ? ClientPath(process.Pid, packet.BootNs) : "",
             Kind = fields.Kind,
             Id = fields.Id,
             Name = fields.Name,
@@ -117,6 +123,14 @@ public sealed class DnsEventDecoder : IRecordDecoder, IMultiEventDecoder
         }
         return evt;
     }
+
+    /// <summary>
+    /// The client's binary when the packet was sent: the image its last exec before then installed (known even after
+    /// it exited, as dig has by the time its packets are decoded), else /proc/PID/exe now (a process that started
+    /// before the process probe, or when that probe is off; empty once it has exited).
+    /// </summary>
+    private string ClientPath(long pid, ulong atNs) =>
+        _images.TryGet(pid, atNs, out var image) ? image.Path : _paths.Get(pid);
 
     private static bool TryKey(DnsPacket packet, ushort id, out DnsTransactionKey key)
     {

@@ -37,7 +37,7 @@ public static class DnsProbe
             .Integer("client_port", ColumnType.Integer, "The client's port.", e => e.ClientPort)
             .Flag("truncated", "1 when the TC (truncated) bit was set, else 0.", e => e.Truncated)
             .ProcessIdentity()
-            .Text("path", "The binary of the process that sent the query.", e => e.Path)
+            .Text("path", "The binary of the process that sent the query, as of the packet: from its exec seen by the process probe (kept after it exits), else /proc/<pid>/exe when the row is decoded (empty once it has exited).", e => e.Path)
             .Tail()
             .Text("response", "The answer records as a JSON array.", e => e.ResponseJson, ColumnOptions.Index | ColumnOptions.Hidden)
             .Eid()
@@ -58,7 +58,7 @@ public static class DnsProbe
             ProbeDefinition.Constant("filter_sees_task", SocketFilterSeesTask(kernel)),
             ProbeDefinition.Constant("filter_has_cgroup_id", kernel.CanCall(ProgramType.SocketFilter, "get_current_cgroup_id")),
         ],
-        CreateDecoder = (_, context) => new DnsEventDecoder(context.Clock, context.Containers),
+        CreateDecoder = (_, context) => new DnsEventDecoder(context.Clock, context.Containers, context.Images),
     };
 
     /// <summary>

@@ -1,8 +1,9 @@
 namespace OsqueryBpf.Probes;
 
 /// <summary>
-/// The binary of a process by pid, read from /proc/PID/exe and cached briefly. The DNS probe sees packets, not
-/// tasks, so it cannot read the binary in the kernel; a process that already exited gives an empty path.
+/// The binary of a process by pid, read from /proc/PID/exe and cached briefly: the fallback for a client whose exec
+/// the process probe did not see (<see cref="Decoding.ProcessImages"/>). The DNS probe sees packets, not tasks, so it
+/// cannot read the binary in the kernel; a process that already exited gives an empty path.
 /// </summary>
 internal sealed class ProcessPathCache
 {

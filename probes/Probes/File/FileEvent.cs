@@ -11,11 +11,17 @@ public sealed class FileEvent : Event
     /// <summary>The syscall that performed the operation (openat, renameat2, fchmod, ...).</summary>
     public string Syscall { get; set; } = "";
 
-    /// <summary>Absolute path of the file, resolved in the kernel.</summary>
+    /// <summary>Absolute, canonical path of the file (see <see cref="PathResolved"/>).</summary>
     public string Path { get; set; } = "";
 
     /// <summary>Target of rename, link and symlink; empty otherwise.</summary>
     public string DestPath { get; set; } = "";
+
+    /// <summary>
+    /// 1: path came whole from a kernel object; 0: normalised lexically from the process's text (symlinks may
+    /// remain); -1: not known to be canonical (a procfs alias the row cannot follow, or cut by the kernel's limits).
+    /// </summary>
+    public long PathResolved { get; set; }
 
     /// <summary>Open flags in symbolic form, for example <c>O_WRONLY|O_CREAT|O_TRUNC</c>.</summary>
     public string Flags { get; set; } = "";

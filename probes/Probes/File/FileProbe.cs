@@ -13,14 +13,15 @@ public static class FileProbe
     /// <summary><c>ebpf_file_events</c>.</summary>
     public static TableDefinition Table { get; } = new(
         "ebpf_file_events",
-        "One row per file operation. Opens for reading only are off by default; path include and exclude prefixes are applied in the kernel.",
+        "One row per file operation. Opens for reading only are off by default; path include and exclude prefixes are applied to the canonical paths before a row is stored. Not seen: io_uring operations and opens through open_by_handle_at.",
         isEvented: true,
         typeof(FileEvent),
         new ColumnListBuilder<FileEvent>().Time()
             .Text("action", "open, create, truncate, unlink, rename, mkdir, rmdir, chmod, chown, link or symlink.", e => e.Action)
             .Text("syscall", "The syscall that performed the operation (openat, renameat2, fchmod, ...).", e => e.Syscall)
-            .Text("path", "Absolute path of the file, resolved in the kernel.", e => e.Path)
-            .Text("dest_path", "Target of rename, link and symlink; empty otherwise.", e => e.DestPath)
+            .Text("path", "Absolute, canonical path of the file: no ., .. or empty components, no trailing slash (see path_resolved).", e => e.Path)
+            .Text("dest_path", "Target of rename and link (canonical, as path) and of symlink (the target as given); empty otherwise.", e => e.DestPath)
+            .Integer("path_resolved", ColumnType.Integer, "1: path came whole from a kernel object (the fd's file of fchmod, fchown, ftruncate); 0: the process's text joined to the kernel's walk of its cwd or dirfd and normalised lexically, so symlinks in the text may remain; -1: not known to be canonical (a /proc/<pid>/cwd, root or fd alias the row cannot follow, or a path cut by the kernel's limits).", e => e.PathResolved)
             .Text("flags", "Open flags in symbolic form, for example O_WRONLY|O_CREAT|O_TRUNC.", e => e.Flags)
             .Text("mode", "Mode in octal, for example 0644; empty when the operation has none.", e => e.Mode)
             .NumberAsText("exit_code", "The syscall's return value (a negative errno on failure).", e => e.ExitCode)
@@ -50,41 +51,25 @@ public static class FileProbe
         ],
         SettingsJson = FileSettingsJson.Default.FileSettings,
         DefaultSettings = () => new FileSettings(),
-        BuildConstants = settings =>
+        // The include and exclude prefixes are not handed to file.bpf.c (its prefix counts stay 0): the kernel compares
+        // them with the text the process passed, which /tmp/../etc/x or /var/lib/osquery-bpf/../../../etc/x walk
+        // around. The decoder applies them to the canonical paths instead (FilePathFilter).
+        BuildConstants = settings => [ProbeDefinition.Constant("record_read_opens", ((FileSettings)settings).RecordReadOpens)],
+        CreateDecoder = (settings, context) =>
         {
             var file = (FileSettings)settings;
-            return
-            [
-                ProbeDefinition.Constant("record_read_opens", file.RecordReadOpens),
-                .. Prefixes("include", file.FileIncludePrefixes),
-                .. Prefixes("exclude", file.FileExcludePrefixes),
-            ];
+            return new FileRecordDecoder(context.Clock, context.Containers, new FilePathFilter(file.FileIncludePrefixes, file.FileExcludePrefixes));
         },
-        CreateDecoder = (_, context) => new FileRecordDecoder(context.Clock, context.Containers),
     };
 
     private static IEnumerable<HookDeclaration> OnlyAtFormsOnArm64(params string[] syscalls) =>
         syscalls.Select(syscall => new HookDeclaration("sys_exit_" + syscall) { AbsentOn = [Architecture.Arm64] });
-
-    private static IEnumerable<KeyValuePair<string, byte[]>> Prefixes(string which, IReadOnlyList<string> prefixes)
-    {
-        var lengths = new byte[FileSettings.MaxPrefixes];
-        var table = new byte[FileSettings.MaxPrefixes * FileSettings.MaxPrefixBytes];
-        for (int i = 0; i < prefixes.Count; i++)
-        {
-            int n = Encoding.UTF8.GetBytes(prefixes[i], table.AsSpan(i * FileSettings.MaxPrefixBytes, FileSettings.MaxPrefixBytes));
-            lengths[i] = (byte)n;
-        }
-        yield return ProbeDefinition.Constant($"{which}_prefix_count", (uint)prefixes.Count);
-        yield return new($"{which}_prefix_lens", lengths);
-        yield return new($"{which}_prefixes", table);
-    }
 }
 
 /// <summary>The file probe's keys in the settings file (README.md here documents them).</summary>
 public sealed class FileSettings : ProbeSettings
 {
-    /// <summary>Most include or exclude prefixes (MAX_PREFIXES in file.bpf.c).</summary>
+    /// <summary>Most include or exclude prefixes (MAX_PREFIXES in file.bpf.c, which may apply them again some day).</summary>
     public const int MaxPrefixes = 8;
 
     /// <summary>Longest prefix in UTF-8 bytes (PREFIX_MAX in file.bpf.c).</summary>

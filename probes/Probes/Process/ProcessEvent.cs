@@ -14,6 +14,9 @@ public sealed class ProcessEvent : Event
     /// <summary>Working directory of the process.</summary>
     public string Cwd { get; set; } = "";
 
+    /// <summary>1: <see cref="Path"/> came from a kernel object; 0: normalised lexically from text; -1: not known to be canonical.</summary>
+    public long PathResolved { get; set; }
+
     /// <summary>The arguments, exactly as passed (argv[0] first).</summary>
     public IReadOnlyList<string> Argv { get; set; } = Array.Empty<string>();
 

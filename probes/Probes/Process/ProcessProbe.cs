@@ -20,8 +20,9 @@ public static class ProcessProbe
             .Integer("euid", ColumnType.BigInt, "Effective user id.", e => e.Euid)
             .Integer("egid", ColumnType.BigInt, "Effective group id.", e => e.Egid)
             .Integer("auid", ColumnType.BigInt, "Login (audit) user id; 4294967295 when unset.", e => e.Auid)
-            .Text("path", "Absolute path of the executed binary.", e => e.Path)
-            .Text("cwd", "Working directory of the process.", e => e.Cwd)
+            .Text("path", "Absolute, canonical path of the executed binary (see path_resolved); for exits, the binary the process last executed.", e => e.Path)
+            .Text("cwd", "Working directory of the process; for exits, the one at its last exec.", e => e.Cwd)
+            .Integer("path_resolved", ColumnType.Integer, "1: path came whole from a kernel object (a successful exec's binary); 0: the filename the process passed (a failed exec), joined to its cwd and normalised lexically, so symlinks may remain; -1: not known to be canonical (an unresolved /proc/<pid> alias, a cut path, or an exit whose exec was not seen).", e => e.PathResolved)
             .Text("cmdline", "The arguments joined by spaces (json_cmdline is exact).", e => ArgvFormatting.CommandLine(e.Argv))
             .Integer("cmdline_size", ColumnType.BigInt, "Bytes of argv as the kernel had them (each argument with its NUL), before any cut; " +
                 "empty (NULL) when argv was cut (probe_error = 1: its full size is not known) and on exit and fork rows. Hidden, as in osquery.",
@@ -60,7 +61,7 @@ public static class ProcessProbe
                 ProbeDefinition.Constant("record_forks", process.RecordForks),
             ];
         },
-        CreateDecoder = (settings, context) => new ProcessRecordDecoder((ProcessSettings)settings, context.Clock, context.Containers),
+        CreateDecoder = (settings, context) => new ProcessRecordDecoder((ProcessSettings)settings, context.Clock, context.Containers, context.Images),
     };
 }
 

@@ -11,7 +11,9 @@ namespace OsqueryBpf.Probes;
 /// <remarks>
 /// Exit rows: <see cref="ProcessEvent.ExitCode"/> is the exit code (0-255) for a normal exit and the
 /// negated signal number for a process killed by a signal (-9 for SIGKILL), as Python's returncode;
-/// <see cref="ProcessEvent.Duration"/> is the process lifetime. Exit and fork rows have no path, cwd or argv.
+/// <see cref="ProcessEvent.Duration"/> is the process lifetime. Exit rows take path and cwd from the process's last
+/// exec that this decoder saw (<see cref="ProcessImages"/>), or its parent's for a fork that did not exec; without
+/// either they are empty with path_resolved -1. Fork rows have no path, cwd or argv.
 /// </remarks>
 public sealed class ProcessRecordDecoder : IRecordDecoder
 {
@@ -20,16 +22,19 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
     private readonly EscapedText _text = new();
     private readonly ContainerMap _containers;
     private readonly List<string> _args = new();
+    private readonly ProcessImages _images;
 
     /// <summary>
-    /// A decoder applying <paramref name="settings"/> (argument limits), converting times with <paramref name="clock"/>
-    /// and naming containers with <paramref name="containers"/>.
+    /// A decoder applying <paramref name="settings"/> (argument limits), converting times with <paramref name="clock"/>,
+    /// naming containers with <paramref name="containers"/> and telling <paramref name="images"/> (the probes'
+    /// <see cref="ProbeContext.Images"/>; default: its own) what each process runs.
     /// </summary>
-    public ProcessRecordDecoder(ProcessSettings settings, BootClock clock, ContainerMap? containers = null)
+    public ProcessRecordDecoder(ProcessSettings settings, BootClock clock, ContainerMap? containers = null, ProcessImages? images = null)
     {
         _settings = settings;
         _clock = clock;
         _containers = containers ?? new ContainerMap(); // alone (tests, tools): walks cgroupfs
+        _images = images ?? new ProcessImages();
     }
 
     /// <inheritdoc />
@@ -84,8 +89,21 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
         var process = new ProcessEvent();
         HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
         process.Syscall = fixedPart.Syscall == 2 ? "execveat" : "execve";
-        process.Path = _text.Decode(path);
         process.Cwd = _text.Decode(cwd);
+        process.Path = _text.Decode(path);
+        if (fixedPart.Ret == 0)
+        {
+            // The dentry walk of the running image's exe_file (a path cut by the walk's limits is not absolute).
+            process.PathResolved = process.Path.Length > 0 && process.Path[0] == '/' ? 1 : -1;
+            _images.OnExec(process.Pid, process.BootTimeNs, process.Path, process.Cwd, process.PathResolved);
+        }
+        else
+        {
+            // A failed exec: the filename as the process passed it (made absolute with its cwd or dirfd).
+            var (canonical, unresolved) = CanonicalPath.Normalize(process.Path, process.Pid, process.Tid, process.Cwd);
+            process.Path = canonical;
+            process.PathResolved = unresolved || canonical.Length == 0 || canonical[0] != '/' ? -1 : 0;
+        }
         process.Argv = SplitArgv(argv, out bool cut);
         if (cut || (fixedPart.Info & ExecRecordLayout.InfoArgvCut) != 0)
             process.ProbeError = true;
@@ -138,6 +156,19 @@ public sealed class ProcessRecordDecoder : IRecordDecoder
         var process = new ProcessEvent();
         HeaderDecoding.Fill(process, header, record, _clock, _text, _containers);
         process.Syscall = "exit";
+        // What it ran: its last exec since it started, else (a fork that never exec'd) its parent's image.
+        var startedNs = exit.LifetimeNs > 0 && process.BootTimeNs > exit.LifetimeNs ? process.BootTimeNs - exit.LifetimeNs : 0;
+        if (_images.TryGet(process.Pid, process.BootTimeNs, out var image, startedNs) || _images.TryGet(process.Parent, process.BootTimeNs, out image))
+        {
+            process.Path = image.Path;
+            process.Cwd = image.Cwd;
+            process.PathResolved = image.PathResolved;
+        }
+        else
+        {
+            process.PathResolved = -1;
+        }
+        _images.OnExit(process.Pid, process.BootTimeNs);
         process.ExitCode = ExitCodeFromStatus(exit.Status);
         process.Duration = unchecked((long)exit.LifetimeNs);
         process.Euid = header.Euid;

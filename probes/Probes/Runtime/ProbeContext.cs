@@ -25,6 +25,12 @@ public sealed class ProbeContext
     /// </summary>
     public ContainerMap Containers { get; init; } = new();
 
+    /// <summary>
+    /// What each process runs, as the process probe's decoder learns it from exec records: exit rows and the DNS
+    /// decoder read it (one per process, so the probes of one runner share it).
+    /// </summary>
+    public ProcessImages Images { get; init; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> for a value out of range.</summary>
     public void Validate()
     {

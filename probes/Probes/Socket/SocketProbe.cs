@@ -10,7 +10,7 @@ public static class SocketProbe
     /// <summary><c>ebpf_socket_events</c>.</summary>
     public static TableDefinition Table { get; } = new(
         "ebpf_socket_events",
-        "One row per socket operation (connect, accept, bind, listen, close), IPv4 and IPv6, TCP and UDP.",
+        "One row per socket operation (connect, accept, bind, listen, close), IPv4 and IPv6, TCP and UDP. Not seen: connects and accepts submitted through io_uring.",
         isEvented: true,
         typeof(SocketEvent),
         new ColumnListBuilder<SocketEvent>().Time()

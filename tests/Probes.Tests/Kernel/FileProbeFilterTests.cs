@@ -5,7 +5,7 @@ namespace OsqueryBpf.Probes.Tests.Kernel;
 
 /// <summary>
 /// The file probe with this test process ignored (as the extension ignores itself) and an include prefix:
-/// both filters run in the kernel.
+/// the first runs in the kernel, the prefixes in the decoder on canonical paths (FilePathFilter).
 /// </summary>
 public sealed class FileProbeFilterTests : IDisposable
 {

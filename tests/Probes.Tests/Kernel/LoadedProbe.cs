@@ -20,10 +20,10 @@ internal sealed class LoadedProbe : IDisposable
     /// activity is recorded unless <paramref name="ignoredProcessId"/> names a process.
     /// </summary>
     public LoadedProbe(ProbeDefinition probe, ProbeSettings? settings, Func<Event, bool> keep, OlderKernel? asKernel = null,
-        int ignoredProcessId = 0)
+        int ignoredProcessId = 0, OsqueryBpf.Probes.Decoding.ProcessImages? images = null)
     {
         settings ??= probe.DefaultSettings();
-        var context = new ProbeContext { IgnoredProcessId = ignoredProcessId };
+        var context = new ProbeContext { IgnoredProcessId = ignoredProcessId, Images = images ?? new() };
         _instance = asKernel is null ? ProbeInstance.Load(probe, settings, context) : asKernel.Load(probe, settings, context);
         try
         {

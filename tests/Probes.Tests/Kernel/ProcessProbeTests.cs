@@ -29,7 +29,7 @@ public class ProcessProbeFixture : IDisposable
         if (evt is not ProcessEvent process)
             return false;
         if (process.Syscall == "exit")
-            return _markedPids.Contains(process.Pid) || process.Parent == Environment.ProcessId;
+            return _markedPids.Contains(process.Pid) || _markedPids.Contains(process.Parent) || process.Parent == Environment.ProcessId;
         if (process.Syscall == "fork")
             return process.Parent == Environment.ProcessId; // children of this test process
         if (process.Argv.Any(a => a.Contains(MarkerPrefix)) || process.Path.Contains(MarkerPrefix))
@@ -73,6 +73,7 @@ public class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDisposable
         Assert.Equal(args, exec.Argv.Skip(1));
         Assert.EndsWith("sh", exec.Argv[0]);
         Assert.Equal(Shell.RealPath("/bin/sh"), exec.Path);
+        Assert.Equal(1, exec.PathResolved); // the running image's file
         Assert.Equal(Shell.RealPath(_dir.FullName), exec.Cwd);
         Assert.Equal(child.Id, exec.Pid);
         Assert.Equal(child.Id, exec.Tid);
@@ -94,6 +95,26 @@ public class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDisposable
         Assert.Equal(3, exit.ExitCode);
         Assert.True(exit.Duration >= exec.Duration, "The lifetime includes the exec.");
         Assert.Equal(Environment.ProcessId, exit.Parent);
+        Assert.Equal(exec.Path, exit.Path); // what its exec installed
+        Assert.Equal(exec.Cwd, exit.Cwd);
+        Assert.Equal(1, exit.PathResolved);
+    }
+
+    [SkippableFact]
+    public void A_fork_that_never_execs_exits_with_its_parents_binary_and_cwd()
+    {
+        var probe = _fixture.Probe();
+        var marker = NewMarker();
+        // The subshell is a fork of sh that exits without an exec of its own.
+        var (shellPid, _) = Shell.Check("cd \"$1\" && (exit 4); echo \"$2\" > /dev/null", _dir.FullName, marker);
+        var shellExec = probe.WaitFor<ProcessEvent>(e => e.Syscall == "execve" && e.Pid == shellPid, "the shell's exec");
+
+        var exit = probe.WaitFor<ProcessEvent>(e => e.Syscall == "exit" && e.Parent == shellPid && e.ExitCode == 4, "the subshell's exit");
+        Assert.Equal(Shell.RealPath("/bin/sh"), exit.Path);
+        Assert.Equal(1, exit.PathResolved);
+        Assert.Equal(shellExec.Cwd, exit.Cwd); // sh's cwd at its exec: a cd since is not seen (documented)
+        var shellExit = probe.WaitFor<ProcessEvent>(e => e.Syscall == "exit" && e.Pid == shellPid, "the shell's exit");
+        Assert.Equal(shellExec.Path, shellExit.Path);
     }
 
     [SkippableFact]
@@ -106,7 +127,8 @@ public class ProcessProbeTests : IClassFixture<ProcessProbeFixture>, IDisposable
         var exec = probe.WaitFor<ProcessEvent>(e => e.Argv.FirstOrDefault() == "./" + missing, "the failed exec");
         Assert.Equal(-2, exec.ExitCode); // ENOENT
         var realDir = Shell.RealPath(_dir.FullName);
-        Assert.Equal(realDir + "/./" + missing, exec.Path);
+        Assert.Equal(realDir + "/" + missing, exec.Path); // ./missing joined to the cwd, made canonical
+        Assert.Equal(0, exec.PathResolved); // from the text the process passed
         Assert.Equal(realDir, exec.Cwd);
         Assert.Equal(["./" + missing, "first", "sec ond"], exec.Argv);
         Assert.Equal("execve", exec.Syscall);
