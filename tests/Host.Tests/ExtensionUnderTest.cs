@@ -49,7 +49,9 @@ internal sealed class ExtensionUnderTest : IAsyncDisposable
         running._run = server.RunAsync(running._stop.Token);
         await server.Registered.WaitAsync(TimeSpan.FromSeconds(30));
         await watcher.RefreshAsync(CancellationToken.None);
-        host.Store.ReplaceProbeStatus(ProbeCatalog.Tables.Select(t => new ProbeStatus { Name = t.Name, Table = t.Name, Status = "running" }));
+        // No probe runs here, so the runner's status timer would publish an empty ebpf_probes every second and replace
+        // the rows these tests read: stop it, and set the rows again before each read (Probes).
+        host.Runner.Dispose();
         return running;
     }
 
@@ -72,6 +74,7 @@ internal sealed class ExtensionUnderTest : IAsyncDisposable
 
     public List<Dictionary<string, string>> Probes()
     {
+        Host.Store.ReplaceProbeStatus(ProbeCatalog.Tables.Select(t => new ProbeStatus { Name = t.Name, Table = t.Name, Status = "running" }));
         var reply = Manager.CallerFor(Server.Uuid).Generate("ebpf_probes", null);
         Assert.Equal(0, reply.Status.Code);
         return reply.Rows;
