@@ -37,7 +37,9 @@ internal sealed class PrivateNamespace : IDisposable
         while (true)
         {
             var children = ReadChildren(_unshare.Id);
-            if (children.Length > 0)
+            // Ready once its init has mounted cgroup2 at /sys/fs/cgroup: a command entering earlier would see the host's
+            // cgroup v1 tmpfs there (the rootless podman fixture enters at once and failed so under load).
+            if (children.Length > 0 && HasCgroup2AtSysFsCgroup(children[0]))
             {
                 InitPid = children[0];
                 break;
@@ -79,6 +81,18 @@ internal sealed class PrivateNamespace : IDisposable
         if (!_unshare.WaitForExit(30_000))
             _unshare.Kill();
         _unshare.Dispose();
+    }
+
+    private static bool HasCgroup2AtSysFsCgroup(int pid)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/mountinfo").Any(l => l.Contains(" /sys/fs/cgroup ", StringComparison.Ordinal) && l.Contains(" - cgroup2 ", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static int[] ReadChildren(int pid)
