@@ -32,7 +32,11 @@ public sealed class ConcurrencyTests
 
         Stores.AddAll(store, Enumerable.Range(0, 20_000).Select(i => Stores.FileEvent(now, "/c/" + i)));
         await store.FlushAsync();
-        await Task.Delay(100);
+        // On a loaded machine the readers' first query can take longer than the whole ingest: let each reader finish
+        // at least one before stopping them (bounded, so a hung query still fails the test below).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref queries) < readers.Length && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
         stop.Cancel();
         await Task.WhenAll(readers);
 
