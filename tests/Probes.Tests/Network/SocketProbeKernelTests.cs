@@ -150,8 +150,16 @@ public class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
         var probe = _fixture.Probe();
         string path = Path.Combine(Path.GetTempPath(), $"osqbpf-unix-{Guid.NewGuid():N}.sock");
         int me = Environment.ProcessId;
-        // Other tests in this process may listen on an inet socket that reuses the fd number: only this thread counts.
+        // Other tests in this process may listen on an inet socket that reuses the fd number: only this thread counts,
+        // and only after a first marker (xUnit runs earlier tests on this same thread).
         int thread = Kernel.TestLibc.GetTid();
+        ulong since;
+        using (var first = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            int firstPort = ((IPEndPoint)first.LocalEndPoint!).Port;
+            since = Wait(e => e.Pid == me && e.Action == "bind" && e.LocalPort == firstPort, "the first marker's bind").BootTimeNs;
+        }
         try
         {
             int unixFd;
@@ -161,7 +169,7 @@ public class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
                 unix.Listen(1);
                 unixFd = (int)unix.Handle;
             }
-            // A marker after it: once the marker's event is in, the unix socket's would have been too.
+            // A second marker after it: once the marker's event is in, the unix socket's would have been too.
             using (var marker = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
             {
                 marker.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -170,7 +178,7 @@ public class SocketProbeKernelTests : IClassFixture<SocketProbeFixture>
             }
             // The decoder refuses any family but AF_INET and AF_INET6, so a unix socket record would show here.
             Assert.True(probe.Malformed.Count == 0, $"{probe.Malformed.Count} records refused, the last: {probe.Malformed.LastError}");
-            var listens = probe.Seen(e => e.Pid == me && e.Tid == thread && e.Action == "listen" && e.Fd == unixFd);
+            var listens = probe.Seen(e => e.Pid == me && e.Tid == thread && e.Action == "listen" && e.Fd == unixFd && e.BootTimeNs > since);
             Assert.True(listens.Count == 0, "listen events on the unix socket's fd: " +
                 string.Join(" | ", listens.Select(e => $"family={e.Family} {e.LocalAddress}:{e.LocalPort} tid={e.Tid}")));
         }
