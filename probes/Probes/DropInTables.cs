@@ -33,15 +33,7 @@ public static class DropInTables
     public static TableDefinition ProcessEvents { get; } = TableDefinition.View(
         "bpf_process_events",
         "osquery 5.23.1's table of the same name, as a view over ebpf_process_events: successful execs only, osquery's columns and values.",
-        new ColumnListBuilder<object>()
-            .ViewColumn("tid", ColumnType.BigInt, "Thread ID", true)
-            .ViewColumn("pid", ColumnType.BigInt, "Process ID", true)
-            .ViewColumn("parent", ColumnType.BigInt, "Parent process ID", true)
-            .ViewColumn("uid", ColumnType.BigInt, "User ID", true)
-            .ViewColumn("gid", ColumnType.BigInt, "Group ID", true)
-            .ViewColumn("cid", ColumnType.Integer, "Cgroup ID", true)
-            .ViewColumn("exit_code", ColumnType.Text, "Exit code of the system call", true)
-            .ViewColumn("probe_error", ColumnType.Integer, "Set to 1 if one or more buffers could not be captured", true)
+        CommonColumns()
             .ViewColumn("syscall", ColumnType.Text, "System call name: exec", false)
             .ViewColumn("path", ColumnType.Text, "Binary path", false)
             .ViewColumn("cwd", ColumnType.Text, "Current working directory", false)
@@ -62,15 +54,7 @@ public static class DropInTables
     public static TableDefinition SocketEvents { get; } = TableDefinition.View(
         "bpf_socket_events",
         "osquery 5.23.1's table of the same name, as a view over ebpf_socket_events: connect, bind, listen and accept, osquery's columns and values.",
-        new ColumnListBuilder<object>()
-            .ViewColumn("tid", ColumnType.BigInt, "Thread ID", true)
-            .ViewColumn("pid", ColumnType.BigInt, "Process ID", true)
-            .ViewColumn("parent", ColumnType.BigInt, "Parent process ID", true)
-            .ViewColumn("uid", ColumnType.BigInt, "User ID", true)
-            .ViewColumn("gid", ColumnType.BigInt, "Group ID", true)
-            .ViewColumn("cid", ColumnType.Integer, "Cgroup ID", true)
-            .ViewColumn("exit_code", ColumnType.Text, "Exit code of the system call", true)
-            .ViewColumn("probe_error", ColumnType.Integer, "Set to 1 if one or more buffers could not be captured", true)
+        CommonColumns()
             .ViewColumn("syscall", ColumnType.Text, "System call name: connect, bind, listen or accept", false)
             .ViewColumn("path", ColumnType.Text, "Path of executed file", false)
             .ViewColumn("fd", ColumnType.Text, "The file description for the process socket", true)
@@ -89,6 +73,18 @@ public static class DropInTables
         "SELECT tid, pid, parent, uid, gid, cid, exit_code, probe_error, action, path, fd, family, type, protocol, " +
         "local_address, remote_address, local_port, remote_port, duration, ntime, time, eid FROM \"ebpf_socket_events\" " +
         "WHERE action IN ('connect', 'bind', 'listen', 'accept')");
+
+    // The columns both of osquery's BPF event tables begin with (its specs' common part), in its order.
+    private static ColumnListBuilder<object> CommonColumns() =>
+        new ColumnListBuilder<object>()
+            .ViewColumn("tid", ColumnType.BigInt, "Thread ID", true)
+            .ViewColumn("pid", ColumnType.BigInt, "Process ID", true)
+            .ViewColumn("parent", ColumnType.BigInt, "Parent process ID", true)
+            .ViewColumn("uid", ColumnType.BigInt, "User ID", true)
+            .ViewColumn("gid", ColumnType.BigInt, "Group ID", true)
+            .ViewColumn("cid", ColumnType.Integer, "Cgroup ID", true)
+            .ViewColumn("exit_code", ColumnType.Text, "Exit code of the system call", true)
+            .ViewColumn("probe_error", ColumnType.Integer, "Set to 1 if one or more buffers could not be captured", true);
 
     /// <summary>Both, in osquery's order.</summary>
     public static IReadOnlyList<TableDefinition> All { get; } = [ProcessEvents, SocketEvents];

@@ -209,32 +209,31 @@ public sealed class ContainerMap
     {
         lock (_gate)
         {
-            if (_byId.Remove(id, out var old) && _idByPath.TryGetValue(old.Path, out var byPath) && byPath == id)
-                _idByPath.Remove(old.Path);
+            if (_byId.TryGetValue(id, out var old))
+                Forget(old);
         }
     }
 
-    // Under _gate. Removed cgroups older than the retention go first; when none is removed, the oldest of all.
+    // Under _gate: drops an entry and its path index (unless a newer cgroup of that path took the index over).
+    private void Forget(Entry entry)
+    {
+        _byId.Remove(entry.Id);
+        if (_idByPath.TryGetValue(entry.Path, out var byPath) && byPath == entry.Id)
+            _idByPath.Remove(entry.Path);
+    }
+
+    // Under _gate. The oldest removed cgroups and every one removed longer than the retention go; when none is
+    // removed, the least recently seen of all.
     private void EvictOldestRemoved()
     {
-        var victims = _byId.Values.Where(e => e.RemovedAt is not null).OrderBy(e => e.RemovedAt).Take(MaxEntries / 16).ToList();
+        long cutoff = Now() - (long)RemovedRetention.TotalSeconds;
+        var victims = _byId.Values.Where(e => e.RemovedAt is not null).OrderBy(e => e.RemovedAt).Take(MaxEntries / 16)
+            .Concat(_byId.Values.Where(e => e.RemovedAt < cutoff)).Distinct().ToList();
         if (victims.Count == 0)
             victims = _byId.Values.OrderBy(e => e.LastSeen).Take(MaxEntries / 16).ToList();
         foreach (var victim in victims)
-        {
-            _byId.Remove(victim.Id);
-            if (_idByPath.TryGetValue(victim.Path, out var byPath) && byPath == victim.Id)
-                _idByPath.Remove(victim.Path);
-        }
+            Forget(victim);
         Interlocked.Add(ref _evicted, victims.Count);
-        long cutoff = Now() - (long)RemovedRetention.TotalSeconds;
-        foreach (var stale in _byId.Values.Where(e => e.RemovedAt < cutoff).ToList())
-        {
-            _byId.Remove(stale.Id);
-            if (_idByPath.TryGetValue(stale.Path, out var byPath) && byPath == stale.Id)
-                _idByPath.Remove(stale.Path);
-            Interlocked.Increment(ref _evicted);
-        }
     }
 
     // Outside _gate: a state file read takes a file system round trip.

@@ -160,6 +160,21 @@ public sealed class ContainerMapTests : IDisposable
         Assert.Contains("refused", map.StateFileErrors.Last);
     }
 
+    [Fact]
+    public void A_full_map_forgets_removed_cgroups_first_and_counts_them()
+    {
+        var map = NewMap();
+        map.Seed(Enumerable.Range(1, ContainerMap.MaxEntries - 1).Select(i => new CgroupEntry((ulong)i, $"/host/c{i}", 0, 2)));
+        map.Apply(Record(CgroupRecordKind.Mkdir, 100_000, $"/docker/{Id}"));
+        map.Apply(Record(CgroupRecordKind.Rmdir, 100_000, $"/docker/{Id}"));
+        map.Apply(Record(CgroupRecordKind.Mkdir, 100_001, $"/docker/{Other}")); // one over the limit
+        Assert.Equal(1, map.Evicted);
+        Assert.Equal(ContainerMap.MaxEntries, map.Count);
+        Assert.Equal(Other, map.Attribute(100_001).ContainerId);
+        Assert.Equal(ContainerAttribution.None, map.Attribute(100_000)); // the removed one went, the live ones stayed
+        Assert.Equal([Other], map.Containers().Select(c => c.ContainerId));
+    }
+
     private sealed class ManualTime : TimeProvider
     {
         private long _ticks = 1_000_000;
